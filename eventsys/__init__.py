@@ -1,0 +1,76 @@
+"""eventsys: events and exhibitions of a national programme (forums, exposés, exhibitions, awards)."""
+import os
+
+from flask import Flask
+
+from eventsys.config import configure
+from eventsys.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from eventsys.core.access import enforce_declared_access
+    from eventsys.core.db import configure_sqlite
+    from eventsys.core.i18n import register_template_helpers, select_locale
+    from eventsys.core.security import register_security_headers
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Sign in to open this page.")
+    app.before_request(enforce_declared_access)
+    register_template_helpers(app)
+    register_security_headers(app)
+    app.extensions.setdefault("eventsys", {})
+
+
+def register_blueprints(app: Flask) -> None:
+    from eventsys.accounts.views import bp as accounts_bp
+    from eventsys.api.views import bp as api_bp
+    from eventsys.events.agenda_views import bp as agenda_bp
+    from eventsys.events.organization_views import bp as organizations_bp
+    from eventsys.events.services import event_by_slug_or_404
+    from eventsys.events.views import bp as events_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(agenda_bp)
+    app.register_blueprint(organizations_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    app.extensions["eventsys"]["load_event"] = event_by_slug_or_404
+
+
+def register_error_handlers(app: Flask) -> None:
+    from eventsys.core.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from eventsys.cli import register
+
+    register(app)

@@ -1,0 +1,58 @@
+"""Error pages in the visitor's language, and JSON errors with stable codes under /api/."""
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+# code -> (stable machine code, title, explanation); titles are shown to people.
+MESSAGES = {
+    400: ("bad_request", _l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    401: ("unauthorized", _l("Sign-in required"), _l("Sign in to continue.")),
+    403: ("forbidden", _l("Access denied"), _l("Your account may not open this page. Ask the event organizer if you need access.")),
+    404: ("not_found", _l("Page not found"), _l("The page you asked for does not exist or was moved.")),
+    405: ("method_not_allowed", _l("Not allowed"), _l("This action is not available here.")),
+    413: ("too_large", _l("File too large"), _l("The file you sent is larger than allowed. Send a smaller file.")),
+    429: ("rate_limited", _l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again.")),
+    500: ("server_error", _l("Something went wrong"), _l("An unexpected error happened on our side. It has been logged; try again in a moment.")),
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None):
+    stable, title, text = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    message = message or str(text)
+    if is_api_request():
+        return jsonify(error={"code": code or stable, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return error_response(
+            400, "csrf_failed", str(_l("Your form has expired or did not come from this site. Reload the page and send it again."))
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        status = error.code or 500
+        if status == 429:
+            return error_response(429)
+        # abort(404, description=...) from our own code carries a message meant for people.
+        custom = error.description if error.description != type(error).description else None
+        return error_response(status, message=custom)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s", request.path)
+        from eventsys.extensions import db
+
+        db.session.rollback()
+        return error_response(500)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(error):
+        return error_response(500)

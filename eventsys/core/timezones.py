@@ -1,0 +1,39 @@
+"""Times are stored in UTC and shown in the event's own zone (WIB, WITA, WIT, …)."""
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from eventsys.config import TIME_ZONES
+
+
+def is_valid_zone(name: str) -> bool:
+    if not name or name not in available_timezones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """Indonesia's three zones first, then the rest of the world for events abroad."""
+    indonesian = [(name, f"{abbr} ({name})") for name, abbr in TIME_ZONES.items()]
+    others = sorted(z for z in available_timezones() if z not in TIME_ZONES and "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return indonesian + [(z, z) for z in others]
+
+
+def zone_abbreviation(zone: str, when: datetime | None = None) -> str:
+    """WIB/WITA/WIT for Indonesia; the tz database's own abbreviation elsewhere."""
+    if zone in TIME_ZONES:
+        return TIME_ZONES[zone]
+    when = when or datetime.now(UTC)
+    return when.astimezone(ZoneInfo(zone)).tzname() or zone
+
+
+def to_local(value: datetime, zone: str) -> datetime:
+    return value.astimezone(ZoneInfo(zone))
+
+
+def local_to_utc(naive_local: datetime, zone: str) -> datetime:
+    """A wall-clock time typed by an organizer, in the event's zone, as UTC."""
+    return naive_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)

@@ -1,0 +1,307 @@
+"""Fixtures: every test that touches the database runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from EVENTSYS_TEST_POSTGRES_URL, else the server on 127.0.0.1:5432 when it
+answers; each test process gets a database of its own, dropped at the end. Under CI=true a
+missing PostgreSQL fails the run instead of skipping half of it.
+"""
+import os
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from eventsys import create_app
+from eventsys.accounts import services as accounts
+from eventsys.accounts.models import EventRoleName
+from eventsys.config import database_uri
+from eventsys.events.models import AgendaSession, Event, EventKind, EventStatus, Organization, OrganizationKind, Room, SessionType, Venue
+from eventsys.extensions import db
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+PASSWORD = "rahasia-yang-panjang"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_admin_url() -> str:
+    return database_uri(os.environ.get("EVENTSYS_TEST_POSTGRES_URL") or DEFAULT_POSTGRES)
+
+
+def postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        engine = create_engine(postgres_admin_url(), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # any failure to connect means: no PostgreSQL here
+        return str(error).splitlines()[0]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real Chromium")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    problem = postgres_reachable()
+    config._postgres_problem = problem
+    if problem and os.environ.get("CI") == "true":
+        raise pytest.UsageError(
+            f"PostgreSQL is required under CI=true but did not answer at {make_url(postgres_admin_url()).render_as_string(hide_password=True)}: {problem}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = {}
+    for report in terminalreporter.stats.get("passed", []):
+        if report.when != "call":
+            continue
+        for backend in BACKENDS:
+            if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid or f"-{backend}-" in report.nodeid:
+                counts[backend] = counts.get(backend, 0) + 1
+        if "tests/browser/" in report.nodeid:
+            counts["chromium"] = counts.get("chromium", 0) + 1
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(
+        "eventsys: passed on SQLite %d, on PostgreSQL %d, in Chromium %d (skipped %d)"
+        % (counts.get("sqlite", 0), counts.get("postgresql", 0), counts.get("chromium", 0), skipped)
+    )
+
+
+def _create_postgres_database(prefix: str) -> tuple[str, callable]:
+    admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(tmp_path_factory):
+    """Makes empty databases on demand: fresh_database_url('sqlite'|'postgresql') -> URL."""
+    drops = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "eventsys.sqlite")
+        problem = postgres_reachable()
+        if problem:
+            pytest.skip(f"PostgreSQL not reachable: {problem}")
+        url, drop = _create_postgres_database("eventsys_test")
+        drops.append(drop)
+        return url
+
+    yield make
+    for drop in drops:
+        drop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, fresh_database_url):
+    """One schema per backend and test process, built from the models; tests empty it after them."""
+    url = fresh_database_url(request.param)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "schema"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def base_config(database_url: str, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on this test's backend with some settings changed (CSRF on, rate limits on …)."""
+    apps = []
+
+    def build(**overrides):
+        application = create_app(base_config(database_url, tmp_path) | overrides)
+        apps.append(application)
+        return application
+
+    yield build
+    for application in apps:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if apps:
+        _empty_tables(database_url)
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(database_uri(url))
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    application = make_app()
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Builders: short calls that make realistic rows, so tests read as the situation they set up.
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def build(email=None, name="Iing Daiman", password=PASSWORD, is_admin=False, event=None, role=None, organization=None):
+        user = accounts.create_user(db.session, email or f"user{next(counter)}@kominfo.go.id", name, password, is_admin=is_admin)
+        db.session.flush()
+        if event is not None and role is not None:
+            accounts.grant_role(db.session, user, event, EventRoleName(role), organization.id if organization else None)
+        db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
+def make_venue(app):
+    def build(name="Hotel Santika Premiere Jakarta", rooms=(("Ballroom", 500), ("Ruang B", 80))):
+        venue = Venue(name=name, city="Jakarta")
+        venue.rooms = [Room(name=n, capacity=c) for n, c in rooms]
+        db.session.add(venue)
+        db.session.commit()
+        return venue
+
+    return build
+
+
+@pytest.fixture
+def make_event(app):
+    counter = iter(range(1, 10_000))
+
+    def build(
+        name="Ekspos Masterplan Smart City 2017",
+        slug=None,
+        kind=EventKind.EXPOSE,
+        status=EventStatus.PUBLISHED,
+        starts_at=utc(2017, 11, 15, 1, 0),
+        ends_at=utc(2017, 11, 15, 15, 0),
+        timezone="Asia/Jakarta",
+        venue=None,
+        parent=None,
+    ):
+        event = Event(
+            name=name,
+            slug=slug or f"ekspos-{next(counter)}",
+            kind=kind,
+            status=status,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=timezone,
+            venue=venue,
+            parent=parent,
+            description="",
+        )
+        db.session.add(event)
+        db.session.commit()
+        return event
+
+    return build
+
+
+@pytest.fixture
+def make_session(app):
+    def build(event, title="Pembukaan", starts_at=None, ends_at=None, room=None, session_type=SessionType.OPENING, speakers=()):
+        from eventsys.events.models import Speaker
+
+        item = AgendaSession(
+            event=event,
+            title=title,
+            session_type=session_type,
+            starts_at=starts_at or event.starts_at,
+            ends_at=ends_at or event.ends_at,
+            room=room,
+            description="",
+        )
+        item.speakers = [Speaker(name=n, position=p, organization=o, position_in_list=i) for i, (n, p, o) in enumerate(speakers)]
+        db.session.add(item)
+        db.session.commit()
+        return item
+
+    return build
+
+
+@pytest.fixture
+def make_organization(app):
+    def build(name="Kota Cirebon", kind=OrganizationKind.KOTA, province="Jawa Barat", timezone="Asia/Jakarta"):
+        org = Organization(name=name, name_key=Organization.key_for(name), kind=kind, province=province, timezone=timezone)
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return build
+
+
+@pytest.fixture
+def login(client):
+    """login(user) signs the test client in through the real sign-in form."""
+
+    def do(user, password=PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+@pytest.fixture
+def organizer(make_user, make_event, make_venue):
+    """An organizer signed in to a published exposé event at a venue with two rooms."""
+    venue = make_venue()
+    event = make_event(venue=venue)
+    user = make_user(email="panitia@kominfo.go.id", name="Panitia Kominfo", event=event, role="organizer")
+    return user, event
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port in a thread, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
