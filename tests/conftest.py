@@ -5,14 +5,12 @@ answers; each test process gets a database of its own, dropped at the end. Under
 missing PostgreSQL fails the run instead of skipping half of it.
 """
 import os
-import threading
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
 
 from eventsys import create_app
 from eventsys.accounts import services as accounts
@@ -294,14 +292,3 @@ def organizer(make_user, make_event, make_venue):
     event = make_event(venue=venue)
     user = make_user(email="panitia@kominfo.go.id", name="Panitia Kominfo", event=event, role="organizer")
     return user, event
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served on a free loopback port in a thread, for the browser tests."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)

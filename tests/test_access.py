@@ -1,0 +1,69 @@
+"""Every route declares who may use it; an undeclared one fails here before it can ship."""
+import pytest
+from flask import Blueprint
+
+from eventsys import create_app
+
+# Routes anyone may open. Adding to this list is a decision: say why in the review.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "events.home",
+    "events.event_page",
+    "events.event_ics",
+    "accounts.login",
+    "accounts.accept_invitation",
+    "accounts.set_language",
+}
+
+
+@pytest.fixture(scope="module")
+def bare_app(tmp_path_factory):
+    return create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "UPLOAD_DIR": str(tmp_path_factory.mktemp("u"))})
+
+
+def test_every_route_declares_access(bare_app):
+    undeclared = []
+    public = set()
+    for rule in bare_app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = bare_app.view_functions[rule.endpoint]
+        access = getattr(view, "access", None)
+        if access is None:
+            undeclared.append(f"{rule.endpoint} {rule.rule}")
+        elif access == "public":
+            public.add(rule.endpoint)
+    assert undeclared == []
+    # Public routes must be on the list above; anything else public is a mistake.
+    unexpected = {e for e in public if e not in PUBLIC_ENDPOINTS and not e.startswith(("organizations.logo", "api."))}
+    assert unexpected == set()
+
+
+def test_undeclared_route_is_refused(make_app):
+    app = make_app()
+    extra = Blueprint("extra", __name__)
+
+    @extra.get("/forgotten")
+    def forgotten():
+        return "secret"
+
+    app.register_blueprint(extra)
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+
+def test_protected_pages_send_anonymous_visitors_to_sign_in(client, organizer):
+    _, event = organizer
+    for path in ("/dashboard", f"/manage/{event.slug}/agenda/", f"/manage/{event.slug}/edit", "/manage/events/new", "/account/password"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert "/login?next=" in response.headers["Location"]
+
+
+def test_other_roles_get_403_on_organizer_pages(client, make_user, make_event, login):
+    event = make_event()
+    staff = make_user(email="petugas@kominfo.go.id", event=event, role="checkin")
+    login(staff)
+    for path in (f"/manage/{event.slug}/agenda/", f"/manage/{event.slug}/edit", f"/manage/{event.slug}/team", "/manage/events/new"):
+        assert client.get(path).status_code == 403, path
