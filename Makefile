@@ -22,7 +22,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d eventsys/translations
+	$(BIN)/pybabel compile -d eventsys/translations
 
 db: install
 	$(BIN)/flask db upgrade
@@ -51,4 +51,5 @@ clean:
 # Indonesian entries (tests/test_i18n.py fails until every one is translated).
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o eventsys/translations/messages.pot .
-	$(BIN)/pybabel update -i eventsys/translations/messages.pot -d eventsys/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i eventsys/translations/messages.pot -d eventsys/translations --no-fuzzy-matching --ignore-obsolete --no-location
+	$(BIN)/python scripts/fill_english_catalog.py eventsys/translations/en/LC_MESSAGES/messages.po
