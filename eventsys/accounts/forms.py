@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from eventsys.accounts.models import EventRoleName
-from eventsys.accounts.services import MIN_PASSWORD_LENGTH
+from eventsys.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from eventsys.events.forms import BaseForm, choice_id
 
 ROLE_LABELS = {
     EventRoleName.ORGANIZER: _l("Organizer"),
@@ -19,7 +19,8 @@ def _new_password_field(label):
         label,
         validators=[
             DataRequired(message=_l("Choose a password.")),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)),
+            Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("Use at most %(num)d characters.", num=MAX_PASSWORD_LENGTH)),
         ],
     )
 
@@ -31,30 +32,42 @@ def _confirm_field():
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter your email address.")), Email(message=_l("Enter a valid email address."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password."))])
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(message=_l("Enter your current password."))])
     password = _new_password_field(_l("New password"))
     confirm = _confirm_field()
 
 
-class AcceptInvitationForm(FlaskForm):
+class JoinEventForm(BaseForm):
+    """Accepting an invitation with the account one is signed in with: only the CSRF token."""
+
+
+class AcceptInvitationForm(BaseForm):
     name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)])
     password = _new_password_field(_l("Password"))
     confirm = _confirm_field()
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(BaseForm):
     name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Enter the person's name.")), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter an email address.")), Email(message=_l("Enter a valid email address."))])
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter an email address.")),
+            Length(max=254, message=_l("Enter a valid email address.")),
+            Email(message=_l("Enter a valid email address.")),
+        ],
+    )
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
-    organization_id = SelectField(_l("Organization (for exhibitors)"), coerce=int, validators=[Optional()])
+    # 0 stands for "none"; no Optional(): it would skip validate_organization_id when the field is left out.
+    organization_id = SelectField(_l("Organization (for exhibitors)"), coerce=choice_id, default=0)
 
     def validate_organization_id(self, field):
         if self.role.data == EventRoleName.EXHIBITOR and not field.data:

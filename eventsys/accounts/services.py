@@ -3,16 +3,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventsys.accounts.models import EventRole, EventRoleName, Invitation, User
 from eventsys.core.db import utcnow
+from eventsys.core.rules import RuleViolation
 from eventsys.core.tokens import hash_secret, new_secret
-from eventsys.events.models import Event
+from eventsys.events.models import Event, Organization
 
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+
+_dummy_hashes: dict[str, str] = {}
 
 
 class InvitationError(Exception):
@@ -23,10 +30,21 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _spend_hash_time(password: str) -> None:
+    """Check the password against a throw-away hash, so an unknown email costs as long as a known one."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(new_secret(), method=method)
+    check_password_hash(_dummy_hashes[method], password)
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active account with this email and password, else None (same answer for both mistakes)."""
     user = find_user(session, email)
-    if user is None or not user.is_active or not user.check_password(password):
+    if user is None or not user.password_hash:
+        _spend_hash_time(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -69,6 +87,13 @@ def invite(
     organization_id: int | None = None,
 ) -> tuple[Invitation, str]:
     """Make an invitation; returns it with the secret for the link (shown once, never stored)."""
+    if role == EventRoleName.EXHIBITOR:
+        if organization_id is None:
+            raise RuleViolation(_("An exhibitor account belongs to one organization: choose it."), "organization_id")
+        if session.get(Organization, organization_id) is None:
+            raise RuleViolation(_("Choose an organization from the list."), "organization_id")
+    else:
+        organization_id = None  # only exhibitors act for an organization
     secret = new_secret()
     invitation = Invitation(
         token_hash=hash_secret(secret),
@@ -95,14 +120,43 @@ def open_invitation(session: Session, secret: str) -> Invitation:
     return invitation
 
 
+def _claim(session: Session, invitation: Invitation) -> None:
+    """Mark the invitation used in one conditional UPDATE, so two clicks at once cannot both use it."""
+    now = utcnow()
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvitationError(_("This invitation has already been used. Sign in with the password you chose."))
+    invitation.accepted_at = now
+
+
 def accept_invitation(session: Session, invitation: Invitation, password: str, name: str) -> User:
-    """Create (or reuse) the account, set its password, and give it the invited role, at once."""
-    user = find_user(session, invitation.email)
-    if user is None:
-        user = create_user(session, invitation.email, name or invitation.name, password)
-    else:
-        user.set_password(password)
-    session.flush()
+    """Create the invited account with its password and role, at once.
+
+    An address that already has an account is refused: the link must never set the password of an
+    existing account (an organizer could otherwise take over anyone's account by inviting it).
+    Its owner joins with `join_with_account` after signing in.
+    """
+    if find_user(session, invitation.email) is not None:
+        raise InvitationError(_("An account with this email address already exists. Sign in with it, then open the link again."))
+    _claim(session, invitation)
+    user = create_user(session, invitation.email, name or invitation.name, password)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise InvitationError(_("An account with this email address already exists. Sign in with it, then open the link again."))
     grant_role(session, user, invitation.event, invitation.role, invitation.organization_id)
-    invitation.accepted_at = utcnow()
     return user
+
+
+def join_with_account(session: Session, invitation: Invitation, user: User) -> EventRole:
+    """Give the invited role to the signed-in owner of the invited address; the password is left alone."""
+    if user.email != invitation.email:
+        raise InvitationError(_("This invitation is for %(email)s. Sign in with that account.", email=invitation.email))
+    _claim(session, invitation)
+    return grant_role(session, user, invitation.event, invitation.role, invitation.organization_id)

@@ -7,10 +7,11 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from eventsys.accounts import services
-from eventsys.accounts.forms import ROLE_LABELS, AcceptInvitationForm, ChangePasswordForm, InvitationForm, LoginForm
+from eventsys.accounts.forms import ROLE_LABELS, AcceptInvitationForm, ChangePasswordForm, InvitationForm, JoinEventForm, LoginForm
 from eventsys.accounts.models import EventRole, EventRoleName, Invitation, User
 from eventsys.config import LANGUAGES
 from eventsys.core.access import event_role_required, login_required, public
+from eventsys.core.rules import RuleViolation, attach_to_form
 from eventsys.events.services import organization_choices
 from eventsys.extensions import db, limiter, login_manager
 
@@ -25,6 +26,9 @@ def load_user(user_id: str) -> User | None:
 def _safe_next(target: str | None) -> str | None:
     """Only paths on this site: a crafted ?next= must not send people elsewhere after sign-in."""
     if not target:
+        return None
+    # Browsers read "/\\evil.example" and "/<TAB>/evil.example" as "//evil.example": refuse both.
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -84,17 +88,50 @@ def accept_invitation(token: str):
     try:
         invitation = services.open_invitation(db.session, token)
     except services.InvitationError as error:
-        return render_template("accounts/invitation_invalid.html", message=str(error)), 410
+        return _invitation_refused(error)
+    role_label = ROLE_LABELS[invitation.role]
+    existing = services.find_user(db.session, invitation.email)
+    if existing is not None:
+        # The address has an account: its owner signs in and joins; the link never sets its password.
+        signed_in_as_invited = current_user.is_authenticated and current_user.id == existing.id
+        form = JoinEventForm()
+        if signed_in_as_invited and form.validate_on_submit():
+            try:
+                services.join_with_account(db.session, invitation, current_user)
+            except services.InvitationError as error:
+                db.session.rollback()
+                return _invitation_refused(error)
+            db.session.commit()
+            flash(_("You have joined %(event)s.", event=invitation.event.name), "success")
+            return redirect(url_for("events.dashboard"))
+        return render_template(
+            "accounts/accept_invitation.html",
+            form=form,
+            invitation=invitation,
+            role_label=role_label,
+            existing=True,
+            signed_in_as_invited=signed_in_as_invited,
+            login_url=url_for("accounts.login", next=url_for("accounts.accept_invitation", token=token)),
+        )
     form = AcceptInvitationForm(name=invitation.name)
     if form.validate_on_submit():
-        user = services.accept_invitation(db.session, invitation, form.password.data, form.name.data)
+        try:
+            user = services.accept_invitation(db.session, invitation, form.password.data, form.name.data)
+        except services.InvitationError as error:
+            db.session.rollback()
+            return _invitation_refused(error)
         db.session.commit()
         login_user(user)
         flash(_("Welcome! Your account is ready."), "success")
         return redirect(url_for("events.dashboard"))
     return render_template(
-        "accounts/accept_invitation.html", form=form, invitation=invitation, role_label=ROLE_LABELS[invitation.role]
+        "accounts/accept_invitation.html", form=form, invitation=invitation, role_label=role_label, existing=False
     )
+
+
+def _invitation_refused(error: services.InvitationError):
+    # 410 Gone: the link is (no longer) usable, whichever way; the message says what to do.
+    return render_template("accounts/invitation_invalid.html", message=str(error)), 410
 
 
 @bp.route("/manage/<slug>/team", methods=["GET", "POST"])
@@ -105,21 +142,26 @@ def team(slug: str):
     form.organization_id.choices = [(0, "—")] + organization_choices(db.session)
     link = None
     if form.validate_on_submit():
-        invitation, secret = services.invite(
-            db.session,
-            event=event,
-            email=form.email.data,
-            name=form.name.data,
-            role=EventRoleName(form.role.data),
-            invited_by=current_user,
-            max_age_days=current_app.config["INVITATION_MAX_AGE_DAYS"],
-            organization_id=form.organization_id.data or None,
-        )
-        db.session.commit()
-        link = url_for("accounts.accept_invitation", token=secret, _external=True)
-        flash(_("Invitation made for %(email)s. Send them the link below; it works once.", email=invitation.email), "success")
-        form = InvitationForm(formdata=None)
-        form.organization_id.choices = [(0, "—")] + organization_choices(db.session)
+        try:
+            invitation, secret = services.invite(
+                db.session,
+                event=event,
+                email=form.email.data,
+                name=form.name.data,
+                role=EventRoleName(form.role.data),
+                invited_by=current_user,
+                max_age_days=current_app.config["INVITATION_MAX_AGE_DAYS"],
+                organization_id=form.organization_id.data or None,
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            attach_to_form(form, violation)
+        else:
+            db.session.commit()
+            link = url_for("accounts.accept_invitation", token=secret, _external=True)
+            flash(_("Invitation made for %(email)s. Send them the link below; it works once.", email=invitation.email), "success")
+            form = InvitationForm(formdata=None)
+            form.organization_id.choices = [(0, "—")] + organization_choices(db.session)
     members = db.session.scalars(
         select(EventRole).where(EventRole.event_id == event.id).join(EventRole.user).order_by(User.name)
     ).all()

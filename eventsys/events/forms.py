@@ -1,22 +1,58 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from eventsys.events.models import EVENT_KIND_LABELS, EVENT_STATUS_LABELS, SESSION_TYPE_LABELS
 
+
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """FlaskForm that drops NUL characters from every field: PostgreSQL refuses them in text."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
+            return super().bind_field(form, unbound_field, {**options, "filters": filters})
+
+
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+# Browsers send seconds when the input's step asks for them; the first format is the one rendered.
+DATETIME_FORMATS = [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S"]
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _plausible_year(form, field):
+    # Year 1 or 9999 would overflow when moved to UTC; no event of the programme is that far off.
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_l("Enter a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
 def _when(label):
     return DateTimeLocalField(
         label,
-        format=DATETIME_FORMAT,
-        validators=[DataRequired(message=_l("Enter a date and time, e.g. 15/11/2017 19:00."))],
+        format=DATETIME_FORMATS,
+        validators=[DataRequired(message=_l("Enter a date and time, e.g. 15/11/2017 19:00.")), _plausible_year],
     )
 
 
-class EventForm(FlaskForm):
+def choice_id(value) -> int:
+    """Coerce for id choices: a non-number becomes -1, which no choice has, so it gets “Not a valid choice.”."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _optional_id(label):
+    """A choice of row by id, 0 meaning none."""
+    return SelectField(label, coerce=choice_id, default=0, validators=[Optional()])
+
+
+class EventForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the event a name.")), Length(max=200)])
     slug = StringField(
         _l("Web address"),
@@ -28,19 +64,19 @@ class EventForm(FlaskForm):
         ],
     )
     kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in EVENT_KIND_LABELS.items()])
-    parent_id = SelectField(_l("Part of programme"), coerce=int, validators=[Optional()])
+    parent_id = _optional_id(_l("Part of programme"))
     status = SelectField(_l("Status"), choices=[(k.value, label) for k, label in EVENT_STATUS_LABELS.items()])
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
     timezone = SelectField(_l("Time zone"), description=_l("Times are entered and shown in this zone."))
-    venue_id = SelectField(_l("Venue"), coerce=int, validators=[Optional()])
+    venue_id = _optional_id(_l("Venue"))
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
 
 
-class SessionForm(FlaskForm):
+class SessionForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the session a title.")), Length(max=200)])
     session_type = SelectField(_l("Type"), choices=[(k.value, label) for k, label in SESSION_TYPE_LABELS.items()])
-    room_id = SelectField(_l("Room"), coerce=int, validators=[Optional()])
+    room_id = _optional_id(_l("Room"))
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
     speakers = TextAreaField(
@@ -51,13 +87,13 @@ class SessionForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
 
 
-class VenueForm(FlaskForm):
+class VenueForm(BaseForm):
     name = StringField(_l("Venue name"), validators=[DataRequired(message=_l("Give the venue a name.")), Length(max=200)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
     city = StringField(_l("City"), validators=[Length(max=100)])
 
 
-class RoomForm(FlaskForm):
+class RoomForm(BaseForm):
     name = StringField(_l("Room name"), validators=[DataRequired(message=_l("Give the room a name.")), Length(max=120)])
     capacity = IntegerField(
         _l("Capacity"),

@@ -83,6 +83,8 @@ def _check_event(session: Session, data: EventData, event: Event | None) -> None
     taken = session.scalar(select(Event.id).where(Event.slug == data.slug))
     if taken is not None and (event is None or taken != event.id):
         raise RuleViolation(_("The address “%(slug)s” is already used by another event. Choose another.", slug=data.slug), "slug")
+    if data.venue_id is not None and session.get(Venue, data.venue_id) is None:
+        raise RuleViolation(_("Choose a venue from the list."), "venue_id")
     if data.parent_id is not None:
         parent = session.get(Event, data.parent_id)
         if parent is None or parent.kind != EventKind.PROGRAMME or (event and parent.id == event.id):
@@ -90,20 +92,51 @@ def _check_event(session: Session, data: EventData, event: Event | None) -> None
         if data.kind == EventKind.PROGRAMME:
             raise RuleViolation(_("A programme cannot be part of another programme."), "parent_id")
     if event is not None:
+        if event.kind == EventKind.PROGRAMME and data.kind != EventKind.PROGRAMME and event.gatherings:
+            raise RuleViolation(_("This programme has gatherings; it must stay a programme."), "kind")
         outside = [s for s in event.sessions if s.starts_at < data.starts_at or s.ends_at > data.ends_at]
         if outside:
             raise RuleViolation(
                 _("%(count)d agenda sessions fall outside these dates; move them first.", count=len(outside)), "starts_at"
             )
+        if data.venue_id != event.venue_id:
+            in_rooms = [s for s in event.sessions if s.room_id is not None]
+            if in_rooms:
+                raise RuleViolation(
+                    _("%(count)d agenda sessions are in rooms of the current venue; change their rooms first.", count=len(in_rooms)),
+                    "venue_id",
+                )
+
+
+SLUG_MAX_LENGTH = 80
 
 
 def make_slug(name: str) -> str:
-    return slugify(name, max_length=80, word_boundary=True) or "acara"
+    return slugify(name, max_length=SLUG_MAX_LENGTH, word_boundary=True) or "acara"
+
+
+def _free_slug(session: Session, base: str, event: Event | None) -> str:
+    """The slug made from a name, with -2, -3 … when another event already has it."""
+    own_id = event.id if event is not None else None
+    candidate, number = base, 1
+    while True:
+        taken = session.scalar(select(Event.id).where(Event.slug == candidate))
+        if taken is None or taken == own_id:
+            return candidate
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: SLUG_MAX_LENGTH - len(suffix)].rstrip("-") + suffix
 
 
 def save_event(session: Session, data: EventData, event: Event | None = None) -> Event:
-    """Create or update an event; nothing is stored when a rule is broken."""
-    data.slug = make_slug(data.slug or data.name)
+    """Create or update an event; nothing is stored when a rule is broken.
+
+    A slug typed by the organizer must be free; one made from the name gets a number when it is not.
+    """
+    if data.slug:
+        data.slug = make_slug(data.slug)
+    else:
+        data.slug = _free_slug(session, make_slug(data.name), event)
     _check_event(session, data, event)
     if event is None:
         event = Event()
