@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from eventsys.accounts.views import bp as accounts_bp
+    from eventsys.api.token_views import bp as api_tokens_bp
     from eventsys.api.views import bp as api_bp
     from eventsys.events.agenda_views import bp as agenda_bp
     from eventsys.events.organization_views import bp as organizations_bp
@@ -61,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organizations_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    app.register_blueprint(api_tokens_bp)  # the organizer's token page: cookie sign-in, so CSRF-protected
     app.extensions["eventsys"]["load_event"] = event_by_slug_or_404
 
 

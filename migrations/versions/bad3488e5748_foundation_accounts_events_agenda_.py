@@ -1,8 +1,8 @@
 """foundation: accounts, events, agenda, organizations, api tokens
 
-Revision ID: f8e364d6d35b
+Revision ID: bad3488e5748
 Revises: 
-Create Date: 2026-11-23 11:58:05.823892
+Create Date: 2026-11-23 12:18:54.199366
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f8e364d6d35b'
+revision = 'bad3488e5748'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -104,6 +104,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agenda_sessions_event_id'), ['event_id'], unique=False)
         batch_op.create_index('ix_agenda_sessions_room_time', ['room_id', 'starts_at'], unique=False)
 
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.Enum('organizer', 'checkin', 'exhibitor', 'juror', name='event_role_name', native_enum=False, length=20), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_tokens_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_api_tokens_event_id_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_event_id'), ['event_id'], unique=False)
+
     op.create_table('event_roles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -173,6 +192,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_event_roles_event_id'))
 
     op.drop_table('event_roles')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_event_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('agenda_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_agenda_sessions_room_time')
         batch_op.drop_index(batch_op.f('ix_agenda_sessions_event_id'))
