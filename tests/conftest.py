@@ -4,11 +4,13 @@ PostgreSQL comes from EVENTSYS_TEST_POSTGRES_URL, else the server on 127.0.0.1:5
 answers; each test process gets a database of its own, dropped at the end. Under CI=true a
 missing PostgreSQL fails the run instead of skipping half of it.
 """
+import contextvars
 import os
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -162,8 +164,26 @@ def app(make_app):
         yield application
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test keeps an app context of its own for builders and assertions; without this, Flask
+    would reuse it for requests and share `g` (the signed-in user, the page language) and the
+    database session between requests. The test's transaction is closed around each request so
+    it neither holds SQLite's write lock nor reads an old snapshot afterwards.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.commit()  # ends the read transaction; loaded rows are re-read on access
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
@@ -287,7 +307,7 @@ def login(client):
 
 @pytest.fixture
 def organizer(make_user, make_event, make_venue):
-    """An organizer signed in to a published exposé event at a venue with two rooms."""
+    """An organizer (not yet signed in) of a published exposé event at a venue with two rooms."""
     venue = make_venue()
     event = make_event(venue=venue)
     user = make_user(email="panitia@kominfo.go.id", name="Panitia Kominfo", event=event, role="organizer")

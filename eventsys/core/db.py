@@ -1,6 +1,7 @@
 """Column types and engine settings shared by every model."""
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -48,4 +49,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A request that may write takes the write lock up front: a deferred transaction that
+        # read first cannot upgrade after another writer committed ("database is locked"),
+        # whatever the busy timeout. Reads stay deferred so they never wait on writers (WAL).
+        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

@@ -1,7 +1,7 @@
 """Language choice and locale-aware formatting for pages (Indonesian first, English second)."""
 from datetime import datetime
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time
 from flask_login import current_user
 
@@ -15,6 +15,8 @@ def select_locale() -> str:
     The browser's Accept-Language is deliberately not followed: the programme's audience
     uses phones set to English that expect the Indonesian interface.
     """
+    if not has_request_context():  # mail jobs and the CLI choose their language explicitly
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen

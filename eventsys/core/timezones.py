@@ -1,12 +1,18 @@
 """Times are stored in UTC and shown in the event's own zone (WIB, WITA, WIT, …)."""
 from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from eventsys.config import TIME_ZONES
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the tz database from disk: once per process
+
+
 def is_valid_zone(name: str) -> bool:
-    if not name or name not in available_timezones():
+    if not name or name not in _zones():
         return False
     try:
         ZoneInfo(name)
@@ -15,10 +21,11 @@ def is_valid_zone(name: str) -> bool:
     return True
 
 
+@cache
 def zone_choices() -> list[tuple[str, str]]:
     """Indonesia's three zones first, then the rest of the world for events abroad."""
     indonesian = [(name, f"{abbr} ({name})") for name, abbr in TIME_ZONES.items()]
-    others = sorted(z for z in available_timezones() if z not in TIME_ZONES and "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    others = sorted(z for z in _zones() if z not in TIME_ZONES and "/" in z and not z.startswith(("Etc/", "SystemV/")))
     return indonesian + [(z, z) for z in others]
 
 
