@@ -487,3 +487,19 @@ def test_long_speaker_fields_are_cut_to_fit(organizer_web):
     assert response.status_code == 302
     [speaker] = sessions_of(event)[0].speakers
     assert (len(speaker.name), len(speaker.position), len(speaker.organization)) == (200, 200, 200)
+
+
+def test_parallel_sessions_are_grouped_side_by_side(app, make_event, make_venue, make_session):
+    """Sessions that overlap in different rooms form one slot; the next session starts a new one."""
+    from eventsys.events.services import agenda_by_day
+    from eventsys.extensions import db
+    from tests.conftest import utc
+
+    venue = make_venue()
+    ballroom, ruang_b = sorted(venue.rooms, key=lambda r: r.name)
+    event = make_event(venue=venue)
+    a = make_session(event, "Blok I", utc(2017, 11, 15, 7), utc(2017, 11, 15, 8), room=ballroom)
+    b = make_session(event, "Blok II", utc(2017, 11, 15, 7, 30), utc(2017, 11, 15, 8, 30), room=ruang_b)
+    c = make_session(event, "Rehat", utc(2017, 11, 15, 8, 30), utc(2017, 11, 15, 9))
+    (day,) = agenda_by_day(db.session, event)
+    assert [[s.title for s in slot] for slot in day.slots] == [[a.title, b.title], [c.title]]

@@ -253,6 +253,20 @@ class AgendaDay:
     rooms: list[str]
     sessions: list[AgendaSession]
 
+    @property
+    def slots(self) -> list[list[AgendaSession]]:
+        """Sessions that run at the same time, grouped, so parallel rooms show side by side."""
+        groups: list[list[AgendaSession]] = []
+        group_end = None
+        for item in self.sessions:  # sorted by start
+            if group_end is None or item.starts_at >= group_end:
+                groups.append([item])
+                group_end = item.ends_at
+            else:
+                groups[-1].append(item)
+                group_end = max(group_end, item.ends_at)
+        return groups
+
 
 def agenda_by_day(session: Session, event: Event) -> list[AgendaDay]:
     """The agenda grouped by local day (in the event's zone), with the rooms used that day."""
