@@ -83,7 +83,10 @@ def _events(venues: dict[str, Venue]) -> dict[str, Event]:
         )
         rooms = {r.name: r.id for r in venue.rooms} if venue else {}
         for item in spec.sessions:
-            at = lambda hhmm: local_to_utc(datetime.combine(item.day, time.fromisoformat(hhmm)), spec.timezone)  # noqa: E731
+
+            def at(hhmm: str, day=item.day, zone=spec.timezone) -> datetime:
+                return local_to_utc(datetime.combine(day, time.fromisoformat(hhmm)), zone)
+
             save_session(
                 db.session,
                 event,
@@ -129,7 +132,7 @@ def _accounts(events: dict[str, Event], organizations: dict[str, Organization]) 
 def logins_table(logins: list[DemoLogin]) -> str:
     rows = [("Role", "Email", "Password")] + [(x.role, x.email, x.password) for x in logins]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()  # noqa: E731
     body = [line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
     return f"Demo sign-ins (open {LOGIN_URL}):\n\n" + "\n".join(body) + "\n"
 
@@ -193,7 +196,7 @@ def seed_demo(if_empty: bool) -> None:
     try:
         logins = load_demo()
     except RuleViolation as violation:
-        raise click.ClickException(f"the demo was not loaded, nothing was stored: {violation.message}")
+        raise click.ClickException(f"the demo was not loaded, nothing was stored: {violation.message}") from None
     events = db.session.scalar(select(db.func.count(Event.id)))
     click.echo(f"seed-demo: loaded {events} events with their agendas, venues, regions and demo accounts.\n")
     table = logins_table(logins)

@@ -18,7 +18,17 @@ from eventsys import create_app
 from eventsys.accounts import services as accounts
 from eventsys.accounts.models import EventRoleName
 from eventsys.config import database_uri
-from eventsys.events.models import AgendaSession, Event, EventKind, EventStatus, Organization, OrganizationKind, Room, SessionType, Venue
+from eventsys.events.models import (
+    AgendaSession,
+    Event,
+    EventKind,
+    EventStatus,
+    Organization,
+    OrganizationKind,
+    Room,
+    SessionType,
+    Venue,
+)
 from eventsys.extensions import db
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -66,8 +76,8 @@ def pytest_terminal_summary(terminalreporter):
             counts["chromium"] = counts.get("chromium", 0) + 1
     skipped = len(terminalreporter.stats.get("skipped", []))
     terminalreporter.write_line(
-        "eventsys: passed on SQLite %d, on PostgreSQL %d, in Chromium %d (skipped %d)"
-        % (counts.get("sqlite", 0), counts.get("postgresql", 0), counts.get("chromium", 0), skipped)
+        f"eventsys: passed on SQLite {counts.get('sqlite', 0)}, on PostgreSQL {counts.get('postgresql', 0)}, "
+        f"in Chromium {counts.get('chromium', 0)} (skipped {skipped})"
     )
 
 

@@ -20,6 +20,7 @@ from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
 from eventsys.core.tokens import hash_secret
 from eventsys.extensions import db
+
 PASSWORD = "rahasia-yang-panjang"  # the builders' default (tests/conftest.py)
 
 NEW_PASSWORD = "kata-sandi-baru-2017"

@@ -87,3 +87,9 @@ def test_pages_load_nothing_from_other_hosts(client, organizer):
         html = client.get(path).get_data(as_text=True)
         for attribute in ('src="http', "src='http", 'href="http', "href='http", "url(http"):
             assert attribute not in html, f"{path} loads {attribute}…"
+
+
+def test_nul_in_an_address_is_a_404_not_a_database_error(client, organizer):
+    _, event = organizer
+    for path in ("/e/ab%00c", "/e/ab%00c/agenda.ics", "/invitation/x%00y", "/api/v1/events/ab%00c"):
+        assert client.get(path).status_code == 404, path

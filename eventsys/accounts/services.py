@@ -146,10 +146,12 @@ def accept_invitation(session: Session, invitation: Invitation, password: str, n
     _claim(session, invitation)
     user = create_user(session, invitation.email, name or invitation.name, password)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.flush()
     except IntegrityError:
-        session.rollback()
-        raise InvitationError(_("An account with this email address already exists. Sign in with it, then open the link again."))
+        raise InvitationError(
+            _("An account with this email address already exists. Sign in with it, then open the link again.")
+        ) from None
     grant_role(session, user, invitation.event, invitation.role, invitation.organization_id)
     return user
 

@@ -7,7 +7,14 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from eventsys.accounts import services
-from eventsys.accounts.forms import ROLE_LABELS, AcceptInvitationForm, ChangePasswordForm, InvitationForm, JoinEventForm, LoginForm
+from eventsys.accounts.forms import (
+    ROLE_LABELS,
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    InvitationForm,
+    JoinEventForm,
+    LoginForm,
+)
 from eventsys.accounts.models import EventRole, EventRoleName, Invitation, User
 from eventsys.config import LANGUAGES
 from eventsys.core.access import event_role_required, login_required, public

@@ -1,8 +1,9 @@
 """What every JSON endpoint shares: errors with stable codes, pagination, timestamps."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Callable, NoReturn
+from typing import NoReturn
 
 from flask import abort, make_response, request
 from flask_babel import gettext as _

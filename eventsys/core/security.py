@@ -1,4 +1,5 @@
 """Headers every response carries: no framing, no sniffing, scripts and styles only from us."""
+from flask import abort, request
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -7,7 +8,16 @@ CSP = (
 )
 
 
+def refuse_nul_in_url():
+    """No route has a NUL in a real address; PostgreSQL would refuse it with an error, not a 404."""
+    # Query strings and forms are cleaned by eventsys.core.forms.BaseForm instead.
+    if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
+        abort(404)
+
+
 def register_security_headers(app) -> None:
+    app.before_request(refuse_nul_in_url)
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,23 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from eventsys.core.forms import BaseForm, choice_id
 from eventsys.events.models import EVENT_KIND_LABELS, EVENT_STATUS_LABELS, SESSION_TYPE_LABELS
-
-
-def _without_nul(value):
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class BaseForm(FlaskForm):
-    """FlaskForm that drops NUL characters from every field: PostgreSQL refuses them in text."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
-            return super().bind_field(form, unbound_field, {**options, "filters": filters})
-
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 # Browsers send seconds when the input's step asks for them; the first format is the one rendered.
@@ -37,14 +23,6 @@ def _when(label):
         format=DATETIME_FORMATS,
         validators=[DataRequired(message=_l("Enter a date and time, e.g. 15/11/2017 19:00.")), _plausible_year],
     )
-
-
-def choice_id(value) -> int:
-    """Coerce for id choices: a non-number becomes -1, which no choice has, so it gets “Not a valid choice.”."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 def _optional_id(label):

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from eventsys.core.rules import RuleViolation
 from eventsys.core.i18n import local_time
+from eventsys.core.rules import RuleViolation
 from eventsys.core.timezones import is_valid_zone, to_local
 from eventsys.events.models import (
     AgendaSession,
@@ -144,11 +144,14 @@ def save_event(session: Session, data: EventData, event: Event | None = None) ->
     for field in ("name", "slug", "kind", "description", "starts_at", "ends_at", "timezone", "venue_id", "parent_id", "status"):
         setattr(event, field, getattr(data, field))
     try:
-        session.flush()
+        # A savepoint: a lost race undoes this event only, not the caller's other work.
+        with session.begin_nested():
+            session.flush()
     except IntegrityError:
         # Two organizers took the same address at the same moment: the constraint decides.
-        session.rollback()
-        raise RuleViolation(_("The address “%(slug)s” is already used by another event. Choose another.", slug=data.slug), "slug")
+        raise RuleViolation(
+            _("The address “%(slug)s” is already used by another event. Choose another.", slug=data.slug), "slug"
+        ) from None
     return event
 
 
