@@ -51,5 +51,5 @@ clean:
 # Indonesian entries (tests/test_i18n.py fails until every one is translated).
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o eventsys/translations/messages.pot .
-	$(BIN)/pybabel update -i eventsys/translations/messages.pot -d eventsys/translations --no-fuzzy-matching --ignore-obsolete --no-location
+	$(BIN)/pybabel update -i eventsys/translations/messages.pot -d eventsys/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python scripts/fill_english_catalog.py eventsys/translations/en/LC_MESSAGES/messages.po

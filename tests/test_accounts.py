@@ -11,7 +11,6 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from eventsys.accounts import services as accounts
@@ -20,8 +19,8 @@ from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
 from eventsys.core.tokens import hash_secret
 from eventsys.extensions import db
-
-PASSWORD = "rahasia-yang-panjang"  # the builders' default (tests/conftest.py)
+from tests.conftest import PASSWORD
+from tests.helpers import csrf_token_of, error_message, field_errors, fresh, text, tr
 
 NEW_PASSWORD = "kata-sandi-baru-2017"
 
@@ -29,38 +28,16 @@ NEW_PASSWORD = "kata-sandi-baru-2017"
 # Helpers ----------------------------------------------------------------------------------------
 
 
-def tr(app, msgid, locale="id", **values) -> str:
-    """The message as a page in `locale` shows it."""
-    with app.test_request_context(), force_locale(locale):
-        return gettext(msgid, **values)
 
 
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
-def field_errors(response, field_id: str) -> list[str]:
-    """The messages shown next to one field (the `field` macro of templates/_form.html)."""
-    found = re.findall(rf'<small class="field-error" id="{re.escape(field_id)}-help">(.*?)</small>', text(response), re.S)
-    return [unescape(m) for m in found]
 
 
-def error_message(response) -> str:
-    match = re.search(r'data-testid="error-message">(.*?)</p>', text(response), re.S)
-    assert match, text(response)[:2000]
-    return unescape(match.group(1))
 
 
-def csrf_token_of(response) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(response))
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
-def fresh():
-    """The test's own session, with what the app's requests committed since (ends any open snapshot)."""
-    db.session.rollback()
-    return db.session
 
 
 def count(model) -> int:

@@ -6,12 +6,11 @@ Messages are compared with what Flask-Babel makes of their msgid, so the tests h
 Indonesian catalog exists.
 """
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
 from babel.dates import format_date
-from flask_babel import force_locale, gettext
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -19,37 +18,8 @@ from eventsys.core.rules import RuleViolation
 from eventsys.events import services
 from eventsys.events.models import AgendaSession, EventStatus, SessionType, Speaker
 from eventsys.extensions import db
-
-PASSWORD = "rahasia-yang-panjang"  # the builders' default (tests/conftest.py)
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def tr(app, msgid, locale="id", **values) -> str:
-    with app.test_request_context(), force_locale(locale):
-        return gettext(msgid, **values)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def field_errors(response, field_id: str) -> list[str]:
-    found = re.findall(rf'<small class="field-error" id="{re.escape(field_id)}-help">(.*?)</small>', text(response), re.S)
-    return [unescape(m) for m in found]
-
-
-def error_message(response) -> str:
-    match = re.search(r'data-testid="error-message">(.*?)</p>', text(response), re.S)
-    assert match, text(response)[:2000]
-    return unescape(match.group(1))
-
-
-def fresh():
-    db.session.rollback()
-    return db.session
+from tests.conftest import PASSWORD, utc
+from tests.helpers import error_message, field_errors, fresh, text, tr
 
 
 def sessions_of(event) -> list[AgendaSession]:

@@ -5,13 +5,11 @@ context as in production (the `client` fixture shares the test's context and so 
 Messages are compared with what Flask-Babel makes of their msgid, so the tests hold once the
 Indonesian catalog exists.
 """
-import re
-from datetime import UTC, datetime
-from html import unescape
+from datetime import datetime
 
 import pytest
 from babel.dates import format_date
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from eventsys.accounts.models import EventRole, EventRoleName
@@ -20,31 +18,8 @@ from eventsys.core.rules import RuleViolation
 from eventsys.events import services
 from eventsys.events.models import Event, EventKind, EventStatus
 from eventsys.extensions import db
-
-PASSWORD = "rahasia-yang-panjang"  # the builders' default (tests/conftest.py)
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def tr(app, msgid, locale="id", **values) -> str:
-    with app.test_request_context(), force_locale(locale):
-        return gettext(msgid, **values)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def field_errors(response, field_id: str) -> list[str]:
-    found = re.findall(rf'<small class="field-error" id="{re.escape(field_id)}-help">(.*?)</small>', text(response), re.S)
-    return [unescape(m) for m in found]
-
-
-def fresh():
-    db.session.rollback()
-    return db.session
+from tests.conftest import PASSWORD, utc
+from tests.helpers import field_errors, fresh, text, tr
 
 
 def events_count() -> int:

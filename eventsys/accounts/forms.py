@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from eventsys.core.forms import BaseForm, choice_id
+from eventsys.core.form_base import BaseForm, choice_id
 
 ROLE_LABELS = {
     EventRoleName.ORGANIZER: _l("Organizer"),

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.api.services import MAX_NAME_LENGTH
-from eventsys.core.forms import BaseForm
+from eventsys.core.form_base import BaseForm
 
 # What a token of each role is for; the labels are the team page's role names.
 TOKEN_ROLE_LABELS = {

@@ -10,7 +10,7 @@ CSP = (
 
 def refuse_nul_in_url():
     """No route has a NUL in a real address; PostgreSQL would refuse it with an error, not a 404."""
-    # Query strings and forms are cleaned by eventsys.core.forms.BaseForm instead.
+    # Query strings and forms are cleaned by eventsys.core.form_base.BaseForm instead.
     if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
         abort(404)
 

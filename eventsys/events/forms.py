@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from eventsys.core.forms import BaseForm, choice_id
+from eventsys.core.form_base import BaseForm, choice_id
 from eventsys.events.models import EVENT_KIND_LABELS, EVENT_STATUS_LABELS, SESSION_TYPE_LABELS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"

@@ -3,7 +3,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from eventsys.core.forms import BaseForm
+from eventsys.core.form_base import BaseForm
 from eventsys.events.models import ORGANIZATION_KIND_LABELS
 
 
