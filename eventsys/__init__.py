@@ -26,6 +26,7 @@ def register_extensions(app: Flask) -> None:
     from eventsys.core.access import enforce_declared_access
     from eventsys.core.db import configure_sqlite
     from eventsys.core.i18n import register_template_helpers, select_locale
+    from eventsys.core import models as core_models  # noqa: F401  (the outbox's tables)
     from eventsys.core.security import register_security_headers
 
     db.init_app(app)
@@ -63,7 +64,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(api_tokens_bp)  # the organizer's token page: cookie sign-in, so CSRF-protected
+    register_registration(app)
     app.extensions["eventsys"]["load_event"] = event_by_slug_or_404
+
+
+def register_registration(app: Flask) -> None:
+    from eventsys.registration import api, organizer_views, settings_views, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(settings_views.bp)
+    app.register_blueprint(organizer_views.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

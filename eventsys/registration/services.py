@@ -1,0 +1,379 @@
+"""Registration rules: the window, capacities and quotas, the waiting list, approval and cancellation.
+
+Capacity holds under concurrent registrations because every change that takes or frees a seat
+first locks the event's settings row (SELECT … FOR UPDATE on PostgreSQL; on SQLite write
+requests already hold the database's write lock from their first statement). Counting and
+inserting then happen with no other registration of the event in between.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from eventsys.core.db import utcnow
+from eventsys.core.rules import RuleViolation
+from eventsys.core.tokens import hash_secret, new_secret
+from eventsys.events.models import Event, Organization
+from eventsys.registration import notifications, tickets
+from eventsys.registration.models import (
+    HOLDING_STATES,
+    Answer,
+    DelegateCategory,
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationSettings,
+    RegistrationState,
+    SessionChoice,
+    SessionOption,
+)
+
+
+def settings_for(session: Session, event: Event) -> RegistrationSettings:
+    """The event's registration settings, made (closed) on first use."""
+    settings = session.get(RegistrationSettings, event.id)
+    if settings is None:
+        settings = RegistrationSettings(event_id=event.id, enabled=False)
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def lock_event(session: Session, event: Event) -> RegistrationSettings:
+    """Serialize seat-changing work per event (see the module's docstring)."""
+    settings_for(session, event)
+    return session.scalars(
+        select(RegistrationSettings).where(RegistrationSettings.event_id == event.id).with_for_update()
+    ).one()
+
+
+def window_problem(settings: RegistrationSettings, now: datetime) -> str | None:
+    """Why registration is closed now, or None when it is open."""
+    if not settings.enabled:
+        return _("Registration for this event is not open.")
+    if settings.opens_at and now < settings.opens_at:
+        return _("Registration has not opened yet.")
+    if settings.closes_at and now >= settings.closes_at:
+        return _("Registration has closed.")
+    return None
+
+
+def _holding(session: Session, *conditions) -> int:
+    return session.scalar(
+        select(func.count(Registration.id)).where(Registration.state.in_(HOLDING_STATES), *conditions)
+    )
+
+
+def seats_left(session: Session, settings: RegistrationSettings, category: DelegateCategory) -> int | None:
+    """Seats still free for `category`, counting both its own and the event's capacity; None = no limit."""
+    limits = []
+    if category.capacity is not None:
+        limits.append(category.capacity - _holding(session, Registration.category_id == category.id))
+    if settings.capacity is not None:
+        limits.append(settings.capacity - _holding(session, Registration.event_id == settings.event_id))
+    return max(min(limits), 0) if limits else None
+
+
+def option_seats_left(session: Session, option: SessionOption) -> int | None:
+    if option.capacity is None:
+        return None
+    taken = session.scalar(
+        select(func.count(SessionChoice.id))
+        .join(SessionChoice.registration)
+        .where(
+            SessionChoice.option_id == option.id,
+            SessionChoice.waitlisted.is_(False),
+            Registration.state.in_(HOLDING_STATES),
+        )
+    )
+    return max(option.capacity - taken, 0)
+
+
+@dataclass
+class RegistrationData:
+    category_id: int
+    name: str
+    email: str
+    position: str = ""
+    phone: str | None = None  # already E.164
+    nip: str | None = None
+    organization_id: int | None = None
+    proposed_organization: str | None = None
+    locale: str = "id"
+    consent: bool = False
+    answers: dict[int, str] = field(default_factory=dict)  # question id -> value (choices joined by "\n")
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)  # question id -> (storage key, file name)
+    option_ids: list[int] = field(default_factory=list)
+
+
+def find_registration(session: Session, event: Event, email: str) -> Registration | None:
+    return session.scalar(
+        select(Registration).where(Registration.event_id == event.id, Registration.email == email.strip().lower())
+    )
+
+
+def _already_registered() -> RuleViolation:
+    return RuleViolation(
+        _("This email address is already registered for this event. We can send the ticket link to it again."), "email"
+    )
+
+
+def _check_answers(session: Session, event: Event, data: RegistrationData) -> None:
+    questions = session.scalars(select(Question).where(Question.event_id == event.id)).all()
+    for q in questions:
+        value = (data.answers.get(q.id) or "").strip()
+        if q.kind == QuestionKind.FILE:
+            if q.required and q.id not in data.files:
+                raise RuleViolation(_("“%(question)s” needs a file.", question=q.label), f"q_{q.id}")
+            continue
+        if q.required and not value:
+            raise RuleViolation(_("“%(question)s” needs an answer.", question=q.label), f"q_{q.id}")
+        if value and q.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+            picked = value.split("\n")
+            if any(p not in q.choice_list for p in picked) or (q.kind == QuestionKind.SINGLE_CHOICE and len(picked) > 1):
+                raise RuleViolation(_("Choose from the listed answers to “%(question)s”.", question=q.label), f"q_{q.id}")
+
+
+def register(session: Session, event: Event, data: RegistrationData, *, now: datetime | None = None,
+             organization_locked: bool = False) -> tuple[Registration, str]:
+    """Register a delegate; returns the registration and the secret of their personal link.
+
+    `organization_locked` is set when the registrant came through an organization's link, whose
+    organization they cannot change. Nothing is stored when a rule is broken.
+    """
+    now = now or utcnow()
+    settings = lock_event(session, event)
+    problem = window_problem(settings, now)
+    if problem:
+        raise RuleViolation(problem)
+    if not data.consent:
+        raise RuleViolation(_("Agree to the processing of your data to register."), "consent")
+    email = data.email.strip().lower()
+    if find_registration(session, event, email) is not None:
+        raise _already_registered()
+    category = session.get(DelegateCategory, data.category_id)
+    if category is None or category.event_id != event.id:
+        raise RuleViolation(_("Choose one of the listed categories."), "category_id")
+    if data.organization_id is not None:
+        organization = session.get(Organization, data.organization_id)
+        if organization is None:
+            raise RuleViolation(_("Choose an organization from the list, or propose a new one."), "organization_id")
+        if settings.organization_quota is not None:
+            taken = _holding(session, Registration.event_id == event.id, Registration.organization_id == organization.id)
+            if taken >= settings.organization_quota:
+                raise RuleViolation(
+                    _(
+                        "%(organization)s has reached its quota of %(quota)d delegates for this event.",
+                        organization=organization.name,
+                        quota=settings.organization_quota,
+                    ),
+                    "organization_id",
+                )
+    elif not (data.proposed_organization or "").strip():
+        raise RuleViolation(_("Choose your organization, or propose a new one."), "organization_id")
+    _check_answers(session, event, data)
+    options = []
+    if data.option_ids:
+        options = session.scalars(
+            select(SessionOption).where(SessionOption.id.in_(data.option_ids), SessionOption.event_id == event.id)
+        ).all()
+        if len(options) != len(set(data.option_ids)):
+            raise RuleViolation(_("Choose sessions from the list."), "option_ids")
+
+    left = seats_left(session, settings, category)
+    if left == 0:
+        state = RegistrationState.WAITLISTED
+    elif category.needs_approval:
+        state = RegistrationState.PENDING
+    else:
+        state = RegistrationState.CONFIRMED
+
+    proposed = (data.proposed_organization or "").strip() or None
+    secret = new_secret()
+    registration = Registration(
+        event_id=event.id,
+        category_id=category.id,
+        organization_id=data.organization_id,
+        proposed_organization=None if data.organization_id is not None else proposed,
+        name=data.name.strip(),
+        position=data.position.strip(),
+        email=email,
+        phone=data.phone,
+        nip=data.nip,
+        locale=data.locale,
+        state=state,
+        manage_token_hash=hash_secret(secret),
+        consent_at=now,
+    )
+    for question_id, value in data.answers.items():
+        registration.answers.append(Answer(question_id=question_id, value=value))
+    for question_id, (key, name) in data.files.items():
+        registration.answers.append(Answer(question_id=question_id, value=name, file_key=key, file_name=name))
+    session.add(registration)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise _already_registered() from None
+    for option in options:
+        full = option_seats_left(session, option) == 0
+        registration.session_choices.append(SessionChoice(option=option, waitlisted=full))
+    session.flush()
+    if state == RegistrationState.CONFIRMED:
+        tickets.issue_ticket(session, registration)
+    notifications.notify(session, registration, {
+        RegistrationState.CONFIRMED: "confirmation",
+        RegistrationState.PENDING: "pending",
+        RegistrationState.WAITLISTED: "waitlist",
+    }[state])
+    return registration, secret
+
+
+def registration_by_secret(session: Session, secret: str) -> Registration | None:
+    return session.scalar(select(Registration).where(Registration.manage_token_hash == hash_secret(secret)))
+
+
+def new_manage_secret(registration: Registration) -> str:
+    """A fresh personal link (e.g. when the ticket is resent); the old link stops working."""
+    secret = new_secret()
+    registration.manage_token_hash = hash_secret(secret)
+    return secret
+
+
+def approve(session: Session, registration: Registration) -> None:
+    if registration.state not in (RegistrationState.PENDING, RegistrationState.WAITLISTED):
+        raise RuleViolation(_("Only registrations awaiting approval or on the waiting list can be approved."))
+    lock_event(session, registration.event)
+    registration.state = RegistrationState.CONFIRMED
+    registration.state_reason = ""
+    session.flush()
+    tickets.issue_ticket(session, registration)
+    notifications.notify(session, registration, "approval")
+
+
+def reject(session: Session, registration: Registration, reason: str) -> None:
+    if registration.state not in (RegistrationState.PENDING, RegistrationState.WAITLISTED):
+        raise RuleViolation(_("Only registrations awaiting approval or on the waiting list can be rejected."))
+    if not reason.strip():
+        raise RuleViolation(_("Give the reason for the rejection; the registrant will read it."), "reason")
+    lock_event(session, registration.event)
+    registration.state = RegistrationState.REJECTED
+    registration.state_reason = reason.strip()
+    notifications.notify(session, registration, "rejection", reason=reason.strip())
+    promote_waitlist(session, registration.event)
+
+
+def cancel(session: Session, registration: Registration, reason: str = "", *, by_registrant: bool = False) -> None:
+    """Cancel; the ticket's token is revoked and the freed seat goes to the next in line."""
+    if registration.state in (RegistrationState.CANCELLED, RegistrationState.REJECTED):
+        raise RuleViolation(_("This registration is already cancelled."))
+    lock_event(session, registration.event)
+    registration.state = RegistrationState.CANCELLED
+    registration.state_reason = reason.strip() or (_("Cancelled by the registrant.") if by_registrant else "")
+    if registration.ticket is not None:
+        tickets.revoke_ticket(session, registration.ticket, registration.state_reason or "cancelled")
+    notifications.notify(session, registration, "cancellation", reason=registration.state_reason)
+    session.flush()
+    promote_waitlist(session, registration.event)
+
+
+def promote_waitlist(session: Session, event: Event) -> list[Registration]:
+    """Give free seats to the waiting list in order of registration; each promoted person is told.
+
+    Call with the event locked (approve, reject and cancel do).
+    """
+    settings = settings_for(session, event)
+    promoted = []
+    waiting = session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.state == RegistrationState.WAITLISTED)
+        .order_by(Registration.created_at, Registration.id)
+    ).all()
+    for registration in waiting:
+        left = seats_left(session, settings, registration.category)
+        if left == 0:
+            continue  # another category may still have room
+        if registration.category.needs_approval:
+            registration.state = RegistrationState.PENDING
+            session.flush()
+            notifications.notify(session, registration, "pending")
+        else:
+            registration.state = RegistrationState.CONFIRMED
+            session.flush()
+            tickets.issue_ticket(session, registration)
+            notifications.notify(session, registration, "promotion")
+        promoted.append(registration)
+    _promote_session_choices(session, event)
+    return promoted
+
+
+def _promote_session_choices(session: Session, event: Event) -> None:
+    waiting = session.scalars(
+        select(SessionChoice)
+        .join(SessionChoice.registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.state.in_(HOLDING_STATES),
+            SessionChoice.waitlisted.is_(True),
+        )
+        .order_by(SessionChoice.created_at, SessionChoice.id)
+    ).all()
+    for choice in waiting:
+        if option_seats_left(session, choice.option) != 0:
+            choice.waitlisted = False
+            session.flush()
+
+
+def change_session_choices(session: Session, registration: Registration, option_ids: list[int]) -> None:
+    """Self-service: keep, drop or add session sign-ups; a full session puts the new choice on its waiting list."""
+    if registration.state not in HOLDING_STATES + (RegistrationState.WAITLISTED,):
+        raise RuleViolation(_("This registration is no longer active."))
+    lock_event(session, registration.event)
+    options = session.scalars(
+        select(SessionOption).where(SessionOption.id.in_(option_ids), SessionOption.event_id == registration.event_id)
+    ).all()
+    if len(options) != len(set(option_ids)):
+        raise RuleViolation(_("Choose sessions from the list."), "option_ids")
+    wanted = {o.id for o in options}
+    for choice in list(registration.session_choices):
+        if choice.option_id not in wanted:
+            registration.session_choices.remove(choice)
+    session.flush()
+    have = {c.option_id for c in registration.session_choices}
+    for option in options:
+        if option.id not in have:
+            full = option_seats_left(session, option) == 0
+            registration.session_choices.append(SessionChoice(option=option, waitlisted=full))
+    session.flush()
+    _promote_session_choices(session, registration.event)
+
+
+def counts_by_category(session: Session, event: Event) -> dict[int, dict[RegistrationState, int]]:
+    rows = session.execute(
+        select(Registration.category_id, Registration.state, func.count(Registration.id))
+        .where(Registration.event_id == event.id)
+        .group_by(Registration.category_id, Registration.state)
+    ).all()
+    counts: dict[int, dict[RegistrationState, int]] = {}
+    for category_id, state, n in rows:
+        counts.setdefault(category_id, {})[RegistrationState(state)] = n
+    return counts
+
+
+def counts_by_organization(session: Session, event: Event) -> list[tuple[str, int]]:
+    """Seat-holding delegates per organization, most first (proposed bodies under their own name)."""
+    name = func.coalesce(Organization.name, Registration.proposed_organization)
+    rows = session.execute(
+        select(name, func.count(Registration.id))
+        .select_from(Registration)
+        .outerjoin(Organization, Registration.organization_id == Organization.id)
+        .where(Registration.event_id == event.id, Registration.state.in_(HOLDING_STATES))
+        .group_by(name)
+        .order_by(func.count(Registration.id).desc(), name)
+    ).all()
+    return [(n or "", c) for n, c in rows]
