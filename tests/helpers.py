@@ -2,7 +2,7 @@
 import re
 from html import unescape
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from eventsys.extensions import db
 
@@ -11,6 +11,12 @@ def tr(app, msgid, locale="id", **values) -> str:
     """The message as a page in `locale` shows it (holds in either language's catalog)."""
     with app.test_request_context(), force_locale(locale):
         return gettext(msgid, **values)
+
+
+def trn(app, singular, plural, n, locale="id", **values) -> str:
+    """A plural message as a page in `locale` shows it."""
+    with app.test_request_context(), force_locale(locale):
+        return ngettext(singular, plural, n, **values)
 
 
 def text(response) -> str:

@@ -14,6 +14,7 @@ from eventsys.core.storage import get_storage
 from eventsys.events import organization_services as services
 from eventsys.events.models import Organization, OrganizationKind
 from eventsys.extensions import db
+from tests.helpers import tr
 
 
 @pytest.fixture
@@ -220,7 +221,9 @@ def test_a_name_taken_at_the_same_moment_is_caught_by_the_constraint(app, writer
                 db.session, services.OrganizationData("Kota Cirebon", OrganizationKind.KOTA), storage=storage, logo=png()
             )
     assert caught.value.field == "name"
-    assert "already exists" in caught.value.message
+    assert caught.value.message == tr(
+        app, "An organization named “%(name)s” already exists. Find it in the list and edit it instead.", name="Kota Cirebon"
+    )
     assert count() == 0
     assert stored_files(app) == []  # the logo saved for the refused row is gone again
 

@@ -1,6 +1,5 @@
 """Forms of the API token page."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -34,5 +33,5 @@ class ApiTokenForm(BaseForm):
     )
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(BaseForm):
     """Revoking a token: only the CSRF token."""

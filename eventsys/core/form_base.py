@@ -1,4 +1,5 @@
 """What every form shares: NUL-free text and id choices that fail politely."""
+from flask_babel import get_translations
 from flask_wtf import FlaskForm
 
 
@@ -6,10 +7,29 @@ def _without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+class _CatalogTranslations:
+    """WTForms' own messages ("Not a valid choice.") through our catalogs.
+
+    WTForms ships no Indonesian catalog, so Flask-WTF's default would leave them in English;
+    eventsys/core/wtforms_messages.py lists them for extraction.
+    """
+
+    # The catalog's raw strings: WTForms fills in %(min)d/%(max)d itself afterwards.
+    def gettext(self, string):
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ungettext(singular, plural, n)
+
+
 class BaseForm(FlaskForm):
-    """FlaskForm that drops NUL characters from every field: PostgreSQL refuses them in text."""
+    """FlaskForm that drops NUL characters from every field (PostgreSQL refuses them in text)
+    and speaks the page's language in WTForms' built-in messages too."""
 
     class Meta:
+        def get_translations(self, form):
+            return _CatalogTranslations()
+
         def bind_field(self, form, unbound_field, options):
             filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
             return super().bind_field(form, unbound_field, {**options, "filters": filters})

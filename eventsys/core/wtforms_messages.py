@@ -4,6 +4,7 @@ Flask-WTF looks WTForms' built-in messages up in the app's catalog; without thes
 delegate would read "Not a valid choice." in English on an Indonesian page.
 """
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 MESSAGES = (
     _l("Not a valid choice."),
@@ -17,8 +18,6 @@ MESSAGES = (
     _l("Not a valid float value."),
     _l("Invalid input."),
     _l("Field must be between %(min)d and %(max)d characters long."),
-    _l("Field cannot be longer than %(max)d characters."),
-    _l("Field must be at least %(min)d characters long."),
     _l("Number must be between %(min)s and %(max)s."),
     _l("Number must be at least %(min)s."),
     _l("Number must be at most %(max)s."),
@@ -28,4 +27,18 @@ MESSAGES = (
     _l("The CSRF token has expired."),
     _l("The CSRF tokens do not match."),
     _l("The CSRF session token is missing."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    _l("Invalid value, must be one of: %(values)s."),
+    _l("Invalid value, can't be any of: %(values)s."),
+    _l("Invalid URL."),
+    _l("This field cannot be edited."),
+    _l("This field is disabled and cannot have a value."),
 )
+
+
+def _plural_messages(n: int) -> None:  # pragma: no cover - never called; read by `pybabel extract`
+    ngettext("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", n)
+    ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", n)
+    ngettext("Field must be exactly %(max)d character long.", "Field must be exactly %(max)d characters long.", n)
+    ngettext("'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", n)
