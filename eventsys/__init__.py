@@ -23,10 +23,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from eventsys.core import models as core_models  # noqa: F401  (the outbox's tables)
     from eventsys.core.access import enforce_declared_access
     from eventsys.core.db import configure_sqlite
     from eventsys.core.i18n import register_template_helpers, select_locale
-    from eventsys.core import models as core_models  # noqa: F401  (the outbox's tables)
     from eventsys.core.security import register_security_headers
 
     db.init_app(app)
@@ -43,6 +43,9 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Sign in to open this page.")
     app.before_request(enforce_declared_access)
+    from eventsys.core import jobs
+
+    jobs.init_app(app)  # sends queued mail after each commit (a thread, or RQ with Redis)
     register_template_helpers(app)
     register_security_headers(app)
     app.extensions.setdefault("eventsys", {})
@@ -69,13 +72,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_registration(app: Flask) -> None:
-    from eventsys.registration import api, organizer_views, settings_views, views
+    from eventsys.registration import api, organizer_views, outbox_views, settings_views, ticket_views, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(organizer_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    app.register_blueprint(outbox_views.bp)
+    app.register_blueprint(ticket_views.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

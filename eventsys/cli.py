@@ -29,3 +29,6 @@ def register(app: Flask) -> None:
     from eventsys.demo import seed_demo
 
     app.cli.add_command(seed_demo)
+    from eventsys.core.jobs import register_cli
+
+    register_cli(app)  # flask send-mail

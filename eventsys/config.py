@@ -26,6 +26,26 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole day at the registration desk
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Links in mail and on tickets: jobs and the CLI have no request to take the host from.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "eventsys <noreply@localhost>"
+    MAIL_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 3600
+    MAIL_LOCK_SECONDS = 300
+    MAIL_BATCH_SIZE = 50
+    MAIL_QUEUE = "eventsys-mail"
+    JOBS_IN_PROCESS = True  # a sender thread per worker; with REDIS_URL an RQ worker sends instead
+    JOBS_POLL_SECONDS = 30
+    REGISTRATION_FILE_MAX_BYTES = 5 * 1024 * 1024
+    REGISTRATION_RESEND_RATE_LIMIT = "10 per hour"
 
 
 def database_uri(url: str) -> str:

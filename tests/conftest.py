@@ -183,12 +183,20 @@ class IsolatedClient(FlaskClient):
     it neither holds SQLite's write lock nor reads an old snapshot afterwards.
     """
 
+    _inside = contextvars.ContextVar("isolated_client_inside", default=False)
+
     def open(self, *args, **kwargs):
+        if self._inside.get():  # a redirect being followed: already isolated
+            return super().open(*args, **kwargs)
         db.session.commit()
         try:
-            return contextvars.Context().run(super().open, *args, **kwargs)
+            return contextvars.Context().run(self._isolated_open, *args, **kwargs)
         finally:
             db.session.commit()  # ends the read transaction; loaded rows are re-read on access
+
+    def _isolated_open(self, *args, **kwargs):
+        self._inside.set(True)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ inserting then happen with no other registration of the event in between.
 """
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -16,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventsys.core.db import utcnow
+from eventsys.core.images import human_size
+from eventsys.core.models import OutboxMessage
 from eventsys.core.rules import RuleViolation
 from eventsys.core.tokens import hash_secret, new_secret
 from eventsys.events.models import Event, Organization
@@ -33,14 +37,43 @@ from eventsys.registration.models import (
     SessionOption,
 )
 
+# States that count against an organization's quota: a region's delegate on the waiting list is
+# still one of its delegates, so promoting them later never takes the region past its quota.
+QUOTA_STATES = HOLDING_STATES + (RegistrationState.WAITLISTED,)
+ACTIVE_STATES = QUOTA_STATES
+
+# The mail each state's registrant gets (again) when asking for their link.
+STATE_MAIL = {
+    RegistrationState.CONFIRMED: "confirmation",
+    RegistrationState.PENDING: "pending",
+    RegistrationState.WAITLISTED: "waitlist",
+    RegistrationState.CANCELLED: "cancellation",
+    RegistrationState.REJECTED: "rejection",
+}
+# "Send my link again" queues at most this many mails to one address per event and hour.
+RESEND_PER_HOUR = 3
+
+
+class AlreadyRegistered(RuleViolation):
+    """The email already has a registration for the event (the form offers to resend the link)."""
+
+    def __init__(self):
+        super().__init__(
+            _("This email address is already registered for this event. We can send the ticket link to it again."),
+            "email",
+        )
+
 
 def settings_for(session: Session, event: Event) -> RegistrationSettings:
     """The event's registration settings, made (closed) on first use."""
     settings = session.get(RegistrationSettings, event.id)
     if settings is None:
-        settings = RegistrationSettings(event_id=event.id, enabled=False)
-        session.add(settings)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(RegistrationSettings(event_id=event.id, enabled=False, consent_text=""))
+        except IntegrityError:  # made by a concurrent request a moment ago
+            pass
+        settings = session.get(RegistrationSettings, event.id)
     return settings
 
 
@@ -48,7 +81,10 @@ def lock_event(session: Session, event: Event) -> RegistrationSettings:
     """Serialize seat-changing work per event (see the module's docstring)."""
     settings_for(session, event)
     return session.scalars(
-        select(RegistrationSettings).where(RegistrationSettings.event_id == event.id).with_for_update()
+        select(RegistrationSettings)
+        .where(RegistrationSettings.event_id == event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
 
 
@@ -63,10 +99,12 @@ def window_problem(settings: RegistrationSettings, now: datetime) -> str | None:
     return None
 
 
+def _count(session: Session, states, *conditions) -> int:
+    return session.scalar(select(func.count(Registration.id)).where(Registration.state.in_(states), *conditions))
+
+
 def _holding(session: Session, *conditions) -> int:
-    return session.scalar(
-        select(func.count(Registration.id)).where(Registration.state.in_(HOLDING_STATES), *conditions)
-    )
+    return _count(session, HOLDING_STATES, *conditions)
 
 
 def seats_left(session: Session, settings: RegistrationSettings, category: DelegateCategory) -> int | None:
@@ -94,6 +132,53 @@ def option_seats_left(session: Session, option: SessionOption) -> int | None:
     return max(option.capacity - taken, 0)
 
 
+def organization_delegates(session: Session, event: Event, organization: Organization) -> int:
+    """The organization's delegates that count against its quota."""
+    return _delegates_of(session, event.id, organization.id)
+
+
+def _delegates_of(session: Session, event_id: int, organization_id: int) -> int:
+    return _count(session, QUOTA_STATES, Registration.event_id == event_id, Registration.organization_id == organization_id)
+
+
+def quota_problem(session: Session, settings: RegistrationSettings, organization: Organization) -> str | None:
+    """Why `organization` cannot register another delegate, or None."""
+    if settings.organization_quota is None:
+        return None
+    if _delegates_of(session, settings.event_id, organization.id) >= settings.organization_quota:
+        return _(
+            "%(organization)s has reached its quota of %(quota)d delegates for this event.",
+            organization=organization.name,
+            quota=settings.organization_quota,
+        )
+    return None
+
+
+def categories_of(session: Session, event: Event) -> list[DelegateCategory]:
+    return list(
+        session.scalars(
+            select(DelegateCategory).where(DelegateCategory.event_id == event.id).order_by(DelegateCategory.position, DelegateCategory.name)
+        )
+    )
+
+
+def questions_of(session: Session, event: Event) -> list[Question]:
+    return list(session.scalars(select(Question).where(Question.event_id == event.id).order_by(Question.position, Question.id)))
+
+
+def options_of(session: Session, event: Event) -> list[SessionOption]:
+    from eventsys.events.models import AgendaSession
+
+    return list(
+        session.scalars(
+            select(SessionOption)
+            .join(SessionOption.session)
+            .where(SessionOption.event_id == event.id)
+            .order_by(AgendaSession.starts_at, AgendaSession.title)
+        )
+    )
+
+
 @dataclass
 class RegistrationData:
     category_id: int
@@ -118,14 +203,17 @@ def find_registration(session: Session, event: Event, email: str) -> Registratio
 
 
 def _already_registered() -> RuleViolation:
-    return RuleViolation(
-        _("This email address is already registered for this event. We can send the ticket link to it again."), "email"
-    )
+    return AlreadyRegistered()
+
+
+YES_NO = ("yes", "no")
 
 
 def _check_answers(session: Session, event: Event, data: RegistrationData) -> None:
-    questions = session.scalars(select(Question).where(Question.event_id == event.id)).all()
-    for q in questions:
+    questions = {q.id: q for q in questions_of(session, event)}
+    if any(qid not in questions for qid in [*data.answers, *data.files]):
+        raise RuleViolation(_("The form has changed since you opened it. Reload the page and fill it in again."))
+    for q in questions.values():
         value = (data.answers.get(q.id) or "").strip()
         if q.kind == QuestionKind.FILE:
             if q.required and q.id not in data.files:
@@ -137,6 +225,22 @@ def _check_answers(session: Session, event: Event, data: RegistrationData) -> No
             picked = value.split("\n")
             if any(p not in q.choice_list for p in picked) or (q.kind == QuestionKind.SINGLE_CHOICE and len(picked) > 1):
                 raise RuleViolation(_("Choose from the listed answers to “%(question)s”.", question=q.label), f"q_{q.id}")
+        if value and q.kind == QuestionKind.YES_NO and value not in YES_NO:
+            raise RuleViolation(_("Answer “%(question)s” with yes or no.", question=q.label), f"q_{q.id}")
+
+
+def _organization_of(session: Session, data: RegistrationData) -> Organization | None:
+    """The listed organization chosen, or the listed one a proposed name turns out to be."""
+    if data.organization_id is not None:
+        organization = session.get(Organization, data.organization_id)
+        if organization is None:
+            raise RuleViolation(_("Choose an organization from the list, or propose a new one."), "organization_id")
+        return organization
+    proposed = (data.proposed_organization or "").strip()
+    if not proposed:
+        raise RuleViolation(_("Choose your organization, or propose a new one."), "organization_id")
+    # "kab.  siak" typed as new is Kab. Siak from the list: its quota must still count.
+    return session.scalar(select(Organization).where(Organization.name_key == Organization.key_for(proposed)))
 
 
 def register(session: Session, event: Event, data: RegistrationData, *, now: datetime | None = None,
@@ -151,6 +255,8 @@ def register(session: Session, event: Event, data: RegistrationData, *, now: dat
     problem = window_problem(settings, now)
     if problem:
         raise RuleViolation(problem)
+    if not data.name.strip():
+        raise RuleViolation(_("Enter your name."), "name")
     if not data.consent:
         raise RuleViolation(_("Agree to the processing of your data to register."), "consent")
     email = data.email.strip().lower()
@@ -159,23 +265,13 @@ def register(session: Session, event: Event, data: RegistrationData, *, now: dat
     category = session.get(DelegateCategory, data.category_id)
     if category is None or category.event_id != event.id:
         raise RuleViolation(_("Choose one of the listed categories."), "category_id")
-    if data.organization_id is not None:
-        organization = session.get(Organization, data.organization_id)
-        if organization is None:
-            raise RuleViolation(_("Choose an organization from the list, or propose a new one."), "organization_id")
-        if settings.organization_quota is not None:
-            taken = _holding(session, Registration.event_id == event.id, Registration.organization_id == organization.id)
-            if taken >= settings.organization_quota:
-                raise RuleViolation(
-                    _(
-                        "%(organization)s has reached its quota of %(quota)d delegates for this event.",
-                        organization=organization.name,
-                        quota=settings.organization_quota,
-                    ),
-                    "organization_id",
-                )
-    elif not (data.proposed_organization or "").strip():
-        raise RuleViolation(_("Choose your organization, or propose a new one."), "organization_id")
+    if organization_locked and data.organization_id is None:
+        raise RuleViolation(_("This organization link is not valid."))
+    organization = _organization_of(session, data)
+    if organization is not None:
+        quota = quota_problem(session, settings, organization)
+        if quota:
+            raise RuleViolation(quota, "organization_id")
     _check_answers(session, event, data)
     options = []
     if data.option_ids:
@@ -193,13 +289,12 @@ def register(session: Session, event: Event, data: RegistrationData, *, now: dat
     else:
         state = RegistrationState.CONFIRMED
 
-    proposed = (data.proposed_organization or "").strip() or None
     secret = new_secret()
     registration = Registration(
         event_id=event.id,
         category_id=category.id,
-        organization_id=data.organization_id,
-        proposed_organization=None if data.organization_id is not None else proposed,
+        organization_id=organization.id if organization else None,
+        proposed_organization=None if organization else (data.proposed_organization or "").strip()[:200],
         name=data.name.strip(),
         position=data.position.strip(),
         email=email,
@@ -211,7 +306,8 @@ def register(session: Session, event: Event, data: RegistrationData, *, now: dat
         consent_at=now,
     )
     for question_id, value in data.answers.items():
-        registration.answers.append(Answer(question_id=question_id, value=value))
+        if value:
+            registration.answers.append(Answer(question_id=question_id, value=value))
     for question_id, (key, name) in data.files.items():
         registration.answers.append(Answer(question_id=question_id, value=name, file_key=key, file_name=name))
     session.add(registration)
@@ -221,20 +317,19 @@ def register(session: Session, event: Event, data: RegistrationData, *, now: dat
     except IntegrityError:
         raise _already_registered() from None
     for option in options:
-        full = option_seats_left(session, option) == 0
+        # Someone waiting for a seat at the event waits for the session's seat too.
+        full = state == RegistrationState.WAITLISTED or option_seats_left(session, option) == 0
         registration.session_choices.append(SessionChoice(option=option, waitlisted=full))
     session.flush()
     if state == RegistrationState.CONFIRMED:
         tickets.issue_ticket(session, registration)
-    notifications.notify(session, registration, {
-        RegistrationState.CONFIRMED: "confirmation",
-        RegistrationState.PENDING: "pending",
-        RegistrationState.WAITLISTED: "waitlist",
-    }[state])
+    notifications.notify(session, registration, STATE_MAIL[state], link_secret=secret)
     return registration, secret
 
 
 def registration_by_secret(session: Session, secret: str) -> Registration | None:
+    if not secret or len(secret) > 200:
+        return None
     return session.scalar(select(Registration).where(Registration.manage_token_hash == hash_secret(secret)))
 
 
@@ -245,47 +340,97 @@ def new_manage_secret(registration: Registration) -> str:
     return secret
 
 
+def resend_link(session: Session, event: Event, email: str, *, now: datetime | None = None) -> None:
+    """Mail the registrant of `email` their personal link again, with the mail of their state.
+
+    Says nothing about whether the address is registered; a few requests an hour per address
+    are served, the rest are dropped quietly so nobody can flood an inbox through this form.
+    """
+    now = now or utcnow()
+    registration = find_registration(session, event, email or "")
+    if registration is None:
+        return
+    recent = session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.event_id == event.id,
+            OutboxMessage.to_email == registration.email,
+            OutboxMessage.created_at >= now - timedelta(hours=1),
+        )
+    )
+    if recent >= RESEND_PER_HOUR:
+        return
+    kind = STATE_MAIL[registration.state]
+    notifications.notify(session, registration, kind, reason=registration.state_reason)
+
+
+def waitlist_position(session: Session, registration: Registration) -> int | None:
+    """1 for the next in line of the registration's category; None when not waiting."""
+    if registration.state != RegistrationState.WAITLISTED:
+        return None
+    ahead = session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.category_id == registration.category_id,
+            Registration.state == RegistrationState.WAITLISTED,
+            (Registration.created_at < registration.created_at)
+            | ((Registration.created_at == registration.created_at) & (Registration.id < registration.id)),
+        )
+    )
+    return ahead + 1
+
+
 def approve(session: Session, registration: Registration) -> None:
+    lock_event(session, registration.event)
+    session.refresh(registration)
     if registration.state not in (RegistrationState.PENDING, RegistrationState.WAITLISTED):
         raise RuleViolation(_("Only registrations awaiting approval or on the waiting list can be approved."))
-    lock_event(session, registration.event)
+    if registration.state == RegistrationState.WAITLISTED:
+        settings = settings_for(session, registration.event)
+        if seats_left(session, settings, registration.category) == 0:
+            raise RuleViolation(
+                _("“%(category)s” has no free seat. Raise its capacity or wait for a cancellation.", category=registration.category.name)
+            )
     registration.state = RegistrationState.CONFIRMED
     registration.state_reason = ""
     session.flush()
     tickets.issue_ticket(session, registration)
     notifications.notify(session, registration, "approval")
+    _promote_session_choices(session, registration.event)
 
 
 def reject(session: Session, registration: Registration, reason: str) -> None:
-    if registration.state not in (RegistrationState.PENDING, RegistrationState.WAITLISTED):
-        raise RuleViolation(_("Only registrations awaiting approval or on the waiting list can be rejected."))
     if not reason.strip():
         raise RuleViolation(_("Give the reason for the rejection; the registrant will read it."), "reason")
     lock_event(session, registration.event)
+    session.refresh(registration)
+    if registration.state not in (RegistrationState.PENDING, RegistrationState.WAITLISTED):
+        raise RuleViolation(_("Only registrations awaiting approval or on the waiting list can be rejected."))
     registration.state = RegistrationState.REJECTED
     registration.state_reason = reason.strip()
+    session.flush()
     notifications.notify(session, registration, "rejection", reason=reason.strip())
     promote_waitlist(session, registration.event)
 
 
 def cancel(session: Session, registration: Registration, reason: str = "", *, by_registrant: bool = False) -> None:
     """Cancel; the ticket's token is revoked and the freed seat goes to the next in line."""
+    lock_event(session, registration.event)
+    session.refresh(registration)
     if registration.state in (RegistrationState.CANCELLED, RegistrationState.REJECTED):
         raise RuleViolation(_("This registration is already cancelled."))
-    lock_event(session, registration.event)
     registration.state = RegistrationState.CANCELLED
     registration.state_reason = reason.strip() or (_("Cancelled by the registrant.") if by_registrant else "")
-    if registration.ticket is not None:
+    if registration.ticket is not None and registration.ticket.revoked_at is None:
         tickets.revoke_ticket(session, registration.ticket, registration.state_reason or "cancelled")
-    notifications.notify(session, registration, "cancellation", reason=registration.state_reason)
     session.flush()
+    notifications.notify(session, registration, "cancellation", reason=registration.state_reason)
     promote_waitlist(session, registration.event)
 
 
 def promote_waitlist(session: Session, event: Event) -> list[Registration]:
     """Give free seats to the waiting list in order of registration; each promoted person is told.
 
-    Call with the event locked (approve, reject and cancel do).
+    Call with the event locked (approve, reject, cancel and the settings screens do).
     """
     settings = settings_for(session, event)
     promoted = []
@@ -331,9 +476,10 @@ def _promote_session_choices(session: Session, event: Event) -> None:
 
 def change_session_choices(session: Session, registration: Registration, option_ids: list[int]) -> None:
     """Self-service: keep, drop or add session sign-ups; a full session puts the new choice on its waiting list."""
-    if registration.state not in HOLDING_STATES + (RegistrationState.WAITLISTED,):
-        raise RuleViolation(_("This registration is no longer active."))
     lock_event(session, registration.event)
+    session.refresh(registration)
+    if registration.state not in ACTIVE_STATES:
+        raise RuleViolation(_("This registration is no longer active."))
     options = session.scalars(
         select(SessionOption).where(SessionOption.id.in_(option_ids), SessionOption.event_id == registration.event_id)
     ).all()
@@ -347,10 +493,45 @@ def change_session_choices(session: Session, registration: Registration, option_
     have = {c.option_id for c in registration.session_choices}
     for option in options:
         if option.id not in have:
-            full = option_seats_left(session, option) == 0
+            full = registration.state == RegistrationState.WAITLISTED or option_seats_left(session, option) == 0
             registration.session_choices.append(SessionChoice(option=option, waitlisted=full))
     session.flush()
     _promote_session_choices(session, registration.event)
+
+
+# Answers to the file question: what delegates may upload, checked by what the bytes are.
+ANSWER_FILE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
+DEFAULT_ANSWER_FILE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def check_answer_file(data: bytes, *, max_bytes: int, field: str | None = None) -> str:
+    """The file suffix (.pdf, .jpg, .png) of an upload that really is a PDF, JPEG or PNG; RuleViolation otherwise."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise RuleViolation(_("The file is empty. Choose a PDF, JPEG or PNG file."), field)
+    if len(data) > max_bytes:
+        raise RuleViolation(
+            _("The file is larger than %(size)s. Send a smaller PDF, JPEG or PNG file.", size=human_size(max_bytes)), field
+        )
+    if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:
+            raise RuleViolation(_("The PDF file is incomplete or damaged. Save it again and send it."), field)
+        return ".pdf"
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        raise RuleViolation(_("This file is not a PDF, JPEG or PNG file. Save it in one of these formats and send it."), field) from None
+    return ".png" if kind == "PNG" else ".jpg"
+
+
+def clean_file_name(name: str) -> str:
+    """The browser's file name, kept only for showing: no folders, no control characters, not too long."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[-200:] or "file"
 
 
 def counts_by_category(session: Session, event: Event) -> dict[int, dict[RegistrationState, int]]:
