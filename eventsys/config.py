@@ -46,6 +46,7 @@ class Defaults:
     JOBS_POLL_SECONDS = 30
     REGISTRATION_FILE_MAX_BYTES = 5 * 1024 * 1024
     REGISTRATION_RESEND_RATE_LIMIT = "10 per hour"
+    TICKET_PDF_RATE_LIMIT = "20 per minute"  # WeasyPrint takes about half a second a PDF
 
 
 def database_uri(url: str) -> str:

@@ -764,3 +764,15 @@ def test_first_visit_of_the_personal_page_says_to_keep_the_link(app, english, ev
     response = register(english, event, category)
     assert 'data-testid="bookmark-note"' in text(english.get(response.headers["Location"]))
     assert 'data-testid="bookmark-note"' not in text(english.get(f"/my/{secret_of(response)}"))
+
+
+def test_event_page_offers_registration_only_while_it_is_open(app, client, organizer):
+    _user, event = organizer
+    page = client.get(f"/e/{event.slug}").get_data(as_text=True)
+    assert f'href="/r/{event.slug}"' not in page
+    open_registration(event)
+    add_category(event)
+    page = client.get(f"/e/{event.slug}").get_data(as_text=True)
+    assert f'href="/r/{event.slug}"' in page
+    open_registration(event, closes_at=utcnow() - timedelta(minutes=1))
+    assert f'href="/r/{event.slug}"' not in client.get(f"/e/{event.slug}").get_data(as_text=True)

@@ -88,6 +88,12 @@ def lock_event(session: Session, event: Event) -> RegistrationSettings:
     ).one()
 
 
+def is_open(session: Session, event: Event, now: datetime | None = None) -> bool:
+    """Whether delegates can register now; reads only (event pages call it on every view)."""
+    settings = session.get(RegistrationSettings, event.id)
+    return settings is not None and window_problem(settings, now or utcnow()) is None
+
+
 def window_problem(settings: RegistrationSettings, now: datetime) -> str | None:
     """Why registration is closed now, or None when it is open."""
     if not settings.enabled:

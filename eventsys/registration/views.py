@@ -200,6 +200,12 @@ def _registration_page(event: Event, *, organization: Organization | None = None
     )
 
 
+@bp.app_template_global()
+def registration_open_for(event) -> bool:
+    """For the event page (the events package knows nothing of registration)."""
+    return services.is_open(db.session, event)
+
+
 @bp.route("/r/<slug>", methods=["GET", "POST"])
 @public
 def register(slug: str):
