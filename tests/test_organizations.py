@@ -503,3 +503,13 @@ def test_forms_carry_csrf_protection(make_app, make_user):
     assert upload(client, "/organizations/import", b"name,kind\nKota Bogor,Kota\n", "a.csv").status_code in (200, 400)
     with app.app_context():
         assert count() == 0
+
+
+def test_truncated_logo_is_refused_even_after_a_pdf_was_made(app):
+    """WeasyPrint's import switches on Pillow's LOAD_TRUNCATED_IMAGES for the whole process."""
+    from eventsys.core.images import clean_image
+    from eventsys.core.pdf import render_pdf
+
+    assert render_pdf("<p>tiket</p>").startswith(b"%PDF")
+    with app.test_request_context(), pytest.raises(RuleViolation):
+        clean_image(png()[:200], max_bytes=1_000_000)

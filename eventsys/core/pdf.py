@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 from functools import cache
 
+from PIL import ImageFile
+
 
 def data_uri(content_type: str, body: bytes) -> str:
     return f"data:{content_type};base64,{base64.b64encode(body).decode('ascii')}"
@@ -13,6 +15,10 @@ def data_uri(content_type: str, body: bytes) -> str:
 def render_pdf(html: str) -> bytes:
     """HTML to PDF with WeasyPrint, reading nothing but data: URLs (no network, no files)."""
     from weasyprint import HTML  # 0.7 s to import: only where a PDF is made
+
+    # Importing WeasyPrint makes Pillow accept truncated images process-wide; uploads must not
+    # be (eventsys.core.images refuses damaged files), and our PDFs embed only images we drew.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     return HTML(string=html, base_url=None, url_fetcher=data_only_fetcher()).write_pdf()
 
