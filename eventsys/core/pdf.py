@@ -11,21 +11,28 @@ def data_uri(content_type: str, body: bytes) -> str:
     return f"data:{content_type};base64,{base64.b64encode(body).decode('ascii')}"
 
 
+@cache
+def _weasyprint():
+    """WeasyPrint, imported on first use (0.7 s) and with Pillow's setting put back.
+
+    Importing it makes Pillow accept truncated images process-wide; uploads must not be
+    (eventsys.core.images refuses damaged files), and our PDFs embed only images we drew.
+    """
+    import weasyprint
+    import weasyprint.urls
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return weasyprint
+
 
 def render_pdf(html: str) -> bytes:
     """HTML to PDF with WeasyPrint, reading nothing but data: URLs (no network, no files)."""
-    from weasyprint import HTML  # 0.7 s to import: only where a PDF is made
-
-    # Importing WeasyPrint makes Pillow accept truncated images process-wide; uploads must not
-    # be (eventsys.core.images refuses damaged files), and our PDFs embed only images we drew.
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-
-    return HTML(string=html, base_url=None, url_fetcher=data_only_fetcher()).write_pdf()
+    return _weasyprint().HTML(string=html, base_url=None, url_fetcher=data_only_fetcher()).write_pdf()
 
 
 @cache
 def _fetcher_class():
-    from weasyprint.urls import URLFetcher
+    URLFetcher = _weasyprint().urls.URLFetcher  # noqa: N806
 
     class DataOnlyFetcher(URLFetcher):
         """Documents embed their images as data: URLs; any other URL is refused, never fetched."""
