@@ -25,7 +25,7 @@ from eventsys.core.tabular import Column, Table
 from eventsys.core.timezones import to_local, zone_abbreviation
 from eventsys.events.models import Event, Organization
 from eventsys.events.organization_services import RowProblem
-from eventsys.registration import invitations, notifications, services, tickets
+from eventsys.registration import invitations, notifications, seats, services, tickets
 from eventsys.registration.models import (
     STATE_LABELS,
     DelegateCategory,
@@ -320,7 +320,7 @@ def _organizations_by_key(session: Session, keys: set[str]) -> dict[str, Organiz
 def check_delegate_table(session: Session, event: Event, table: Table) -> DelegateImport:
     """Every row of an uploaded delegate list, checked; `problems` says what to fix, row by row."""
     result = DelegateImport()
-    categories = {c.name.casefold(): c for c in services.categories_of(session, event)}
+    categories = {c.name.casefold(): c for c in seats.categories_of(session, event)}
     category_names = ", ".join(c.name for c in categories.values())
     organizations = _organizations_by_key(session, {Organization.key_for(_clean(r.get("organization"))) for r in table.rows} - {""})
     registered = set(session.scalars(select(Registration.email).where(Registration.event_id == event.id)))
@@ -518,5 +518,5 @@ def organization_link_of(session: Session, event: Event, organization: Organizat
 
 def category_counts(session: Session, event: Event) -> list[tuple[DelegateCategory, dict[RegistrationState, int], int]]:
     """Each category with its registrations per state and the total."""
-    counts = services.counts_by_category(session, event)
-    return [(c, counts.get(c.id, {}), sum(counts.get(c.id, {}).values())) for c in services.categories_of(session, event)]
+    counts = seats.counts_by_category(session, event)
+    return [(c, counts.get(c.id, {}), sum(counts.get(c.id, {}).values())) for c in seats.categories_of(session, event)]

@@ -13,7 +13,7 @@ from eventsys.core.tabular import TableError, read_table
 from eventsys.events.models import EVENT_STATUS_LABELS, Organization
 from eventsys.events.organization_services import organizations_query
 from eventsys.extensions import db
-from eventsys.registration import invitations, services
+from eventsys.registration import invitations, seats, services
 from eventsys.registration import organizer_services as admin
 from eventsys.registration.models import STATE_LABELS, DelegateInvitation, Registration, RegistrationSettings, RegistrationState
 from eventsys.registration.organizer_forms import (
@@ -49,9 +49,9 @@ def _filter_args() -> dict[str, str]:
 def _filters() -> tuple[RegistrantFilterForm, admin.RegistrantFilters]:
     event = g.event
     form = RegistrantFilterForm(request.args)
-    categories = services.categories_of(db.session, event)
+    categories = seats.categories_of(db.session, event)
     organizations = admin.registered_organizations(db.session, event)
-    options = services.options_of(db.session, event)
+    options = seats.options_of(db.session, event)
     form.category.choices = [(0, _("All categories"))] + [(c.id, c.name) for c in categories]
     form.organization.choices = [("", _("All organizations")), (str(admin.PROPOSED_ORGANIZATION), _("Not in the list (proposed)"))] + [
         (str(o.id), o.name) for o in organizations
@@ -208,7 +208,7 @@ def counts(slug: str):
     return _page(
         "admin_counts.html",
         categories=admin.category_counts(db.session, event),
-        organizations=services.counts_by_organization(db.session, event),
+        organizations=seats.counts_by_organization(db.session, event),
         settings=db.session.get(RegistrationSettings, event.id),
         states=list(RegistrationState),
         state_labels=STATE_LABELS,
@@ -292,7 +292,7 @@ def import_delegates(slug: str):
         more_problems=max(0, len(problems) - MAX_PROBLEMS_SHOWN),
         problem_rows=len({p.row for p in problems}),
         ignored_columns=ignored,
-        categories=services.categories_of(db.session, event),
+        categories=seats.categories_of(db.session, event),
         invited=invited,
         invitations_used=used,
         max_rows=current_app.config.get("IMPORT_MAX_ROWS", 20_000),

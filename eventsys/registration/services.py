@@ -7,8 +7,6 @@ inserting then happen with no other registration of the event in between.
 """
 from __future__ import annotations
 
-import io
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventsys.core.db import utcnow
-from eventsys.core.images import human_size
 from eventsys.core.models import OutboxMessage
 from eventsys.core.rules import RuleViolation
 from eventsys.core.tokens import hash_secret, new_secret
@@ -28,7 +25,6 @@ from eventsys.registration.models import (
     HOLDING_STATES,
     Answer,
     DelegateCategory,
-    Question,
     QuestionKind,
     Registration,
     RegistrationSettings,
@@ -36,10 +32,14 @@ from eventsys.registration.models import (
     SessionChoice,
     SessionOption,
 )
+from eventsys.registration.seats import (
+    QUOTA_STATES,
+    option_seats_left,
+    questions_of,
+    quota_problem,
+    seats_left,
+)
 
-# States that count against an organization's quota: a region's delegate on the waiting list is
-# still one of its delegates, so promoting them later never takes the region past its quota.
-QUOTA_STATES = HOLDING_STATES + (RegistrationState.WAITLISTED,)
 ACTIVE_STATES = QUOTA_STATES
 
 # The mail each state's registrant gets (again) when asking for their link.
@@ -103,86 +103,6 @@ def window_problem(settings: RegistrationSettings, now: datetime) -> str | None:
     if settings.closes_at and now >= settings.closes_at:
         return _("Registration has closed.")
     return None
-
-
-def _count(session: Session, states, *conditions) -> int:
-    return session.scalar(select(func.count(Registration.id)).where(Registration.state.in_(states), *conditions))
-
-
-def _holding(session: Session, *conditions) -> int:
-    return _count(session, HOLDING_STATES, *conditions)
-
-
-def seats_left(session: Session, settings: RegistrationSettings, category: DelegateCategory) -> int | None:
-    """Seats still free for `category`, counting both its own and the event's capacity; None = no limit."""
-    limits = []
-    if category.capacity is not None:
-        limits.append(category.capacity - _holding(session, Registration.category_id == category.id))
-    if settings.capacity is not None:
-        limits.append(settings.capacity - _holding(session, Registration.event_id == settings.event_id))
-    return max(min(limits), 0) if limits else None
-
-
-def option_seats_left(session: Session, option: SessionOption) -> int | None:
-    if option.capacity is None:
-        return None
-    taken = session.scalar(
-        select(func.count(SessionChoice.id))
-        .join(SessionChoice.registration)
-        .where(
-            SessionChoice.option_id == option.id,
-            SessionChoice.waitlisted.is_(False),
-            Registration.state.in_(HOLDING_STATES),
-        )
-    )
-    return max(option.capacity - taken, 0)
-
-
-def organization_delegates(session: Session, event: Event, organization: Organization) -> int:
-    """The organization's delegates that count against its quota."""
-    return _delegates_of(session, event.id, organization.id)
-
-
-def _delegates_of(session: Session, event_id: int, organization_id: int) -> int:
-    return _count(session, QUOTA_STATES, Registration.event_id == event_id, Registration.organization_id == organization_id)
-
-
-def quota_problem(session: Session, settings: RegistrationSettings, organization: Organization) -> str | None:
-    """Why `organization` cannot register another delegate, or None."""
-    if settings.organization_quota is None:
-        return None
-    if _delegates_of(session, settings.event_id, organization.id) >= settings.organization_quota:
-        return _(
-            "%(organization)s has reached its quota of %(quota)d delegates for this event.",
-            organization=organization.name,
-            quota=settings.organization_quota,
-        )
-    return None
-
-
-def categories_of(session: Session, event: Event) -> list[DelegateCategory]:
-    return list(
-        session.scalars(
-            select(DelegateCategory).where(DelegateCategory.event_id == event.id).order_by(DelegateCategory.position, DelegateCategory.name)
-        )
-    )
-
-
-def questions_of(session: Session, event: Event) -> list[Question]:
-    return list(session.scalars(select(Question).where(Question.event_id == event.id).order_by(Question.position, Question.id)))
-
-
-def options_of(session: Session, event: Event) -> list[SessionOption]:
-    from eventsys.events.models import AgendaSession
-
-    return list(
-        session.scalars(
-            select(SessionOption)
-            .join(SessionOption.session)
-            .where(SessionOption.event_id == event.id)
-            .order_by(AgendaSession.starts_at, AgendaSession.title)
-        )
-    )
 
 
 @dataclass
@@ -506,61 +426,3 @@ def change_session_choices(session: Session, registration: Registration, option_
 
 
 # Answers to the file question: what delegates may upload, checked by what the bytes are.
-ANSWER_FILE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
-DEFAULT_ANSWER_FILE_MAX_BYTES = 5 * 1024 * 1024
-
-
-def check_answer_file(data: bytes, *, max_bytes: int, field: str | None = None) -> str:
-    """The file suffix (.pdf, .jpg, .png) of an upload that really is a PDF, JPEG or PNG; RuleViolation otherwise."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not data:
-        raise RuleViolation(_("The file is empty. Choose a PDF, JPEG or PNG file."), field)
-    if len(data) > max_bytes:
-        raise RuleViolation(
-            _("The file is larger than %(size)s. Send a smaller PDF, JPEG or PNG file.", size=human_size(max_bytes)), field
-        )
-    if data.startswith(b"%PDF-"):
-        if b"%%EOF" not in data[-2048:]:
-            raise RuleViolation(_("The PDF file is incomplete or damaged. Save it again and send it."), field)
-        return ".pdf"
-    try:
-        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
-        raise RuleViolation(_("This file is not a PDF, JPEG or PNG file. Save it in one of these formats and send it."), field) from None
-    return ".png" if kind == "PNG" else ".jpg"
-
-
-def clean_file_name(name: str) -> str:
-    """The browser's file name, kept only for showing: no folders, no control characters, not too long."""
-    name = re.split(r"[\\/]", name or "")[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[-200:] or "file"
-
-
-def counts_by_category(session: Session, event: Event) -> dict[int, dict[RegistrationState, int]]:
-    rows = session.execute(
-        select(Registration.category_id, Registration.state, func.count(Registration.id))
-        .where(Registration.event_id == event.id)
-        .group_by(Registration.category_id, Registration.state)
-    ).all()
-    counts: dict[int, dict[RegistrationState, int]] = {}
-    for category_id, state, n in rows:
-        counts.setdefault(category_id, {})[RegistrationState(state)] = n
-    return counts
-
-
-def counts_by_organization(session: Session, event: Event) -> list[tuple[str, int]]:
-    """Seat-holding delegates per organization, most first (proposed bodies under their own name)."""
-    name = func.coalesce(Organization.name, Registration.proposed_organization)
-    rows = session.execute(
-        select(name, func.count(Registration.id))
-        .select_from(Registration)
-        .outerjoin(Organization, Registration.organization_id == Organization.id)
-        .where(Registration.event_id == event.id, Registration.state.in_(HOLDING_STATES))
-        .group_by(name)
-        .order_by(func.count(Registration.id).desc(), name)
-    ).all()
-    return [(n or "", c) for n, c in rows]

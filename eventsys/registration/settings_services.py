@@ -25,7 +25,8 @@ from eventsys.registration.models import (
     SessionChoice,
     SessionOption,
 )
-from eventsys.registration.services import categories_of, lock_event, promote_waitlist
+from eventsys.registration.seats import categories_of
+from eventsys.registration.services import lock_event, promote_waitlist
 
 COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
 CHOICE_KINDS = (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE)

@@ -10,7 +10,7 @@ from eventsys.core.rules import RuleViolation, attach_to_form
 from eventsys.core.timezones import local_to_utc, to_local
 from eventsys.events.models import EVENT_STATUS_LABELS, Event
 from eventsys.extensions import db
-from eventsys.registration import services
+from eventsys.registration import seats
 from eventsys.registration import settings_services as rules
 from eventsys.registration.forms import (
     CategoryForm,
@@ -89,9 +89,9 @@ def settings(slug: str):
         "settings.html",
         form=form,
         zone=event.timezone,
-        categories=services.categories_of(db.session, event),
-        questions=services.questions_of(db.session, event),
-        options=services.options_of(db.session, event),
+        categories=seats.categories_of(db.session, event),
+        questions=seats.questions_of(db.session, event),
+        options=seats.options_of(db.session, event),
         public_url=url_for("registration.register", slug=event.slug, _external=True),
     )
 
@@ -107,12 +107,12 @@ def _category_of(category_id: int) -> DelegateCategory:
 
 
 def _category_page(form: CategoryForm, category: DelegateCategory | None):
-    counts = services.counts_by_category(db.session, g.event)
+    counts = seats.counts_by_category(db.session, g.event)
     return _page(
         "settings_categories.html",
         form=form,
         category=category,
-        categories=services.categories_of(db.session, g.event),
+        categories=seats.categories_of(db.session, g.event),
         holding={cid: sum(n for s, n in c.items() if s in (RegistrationState.PENDING, RegistrationState.CONFIRMED)) for cid, c in counts.items()},
         waiting={cid: c.get(RegistrationState.WAITLISTED, 0) for cid, c in counts.items()},
     )
@@ -193,7 +193,7 @@ def _question_page(form: QuestionForm, question: Question | None):
         "settings_questions.html",
         form=form,
         question=question,
-        questions=services.questions_of(db.session, g.event),
+        questions=seats.questions_of(db.session, g.event),
         kind_labels=QUESTION_KIND_LABELS,
     )
 
@@ -243,12 +243,12 @@ def _option_of(option_id: int) -> SessionOption:
 
 
 def _sessions_page(form: SessionOptionForm, capacity_errors: dict | None = None):
-    options = services.options_of(db.session, g.event)
+    options = seats.options_of(db.session, g.event)
     return _page(
         "settings_sessions.html",
         form=form,
         options=options,
-        seats_left={o.id: services.option_seats_left(db.session, o) for o in options},
+        seats_left={o.id: seats.option_seats_left(db.session, o) for o in options},
         sign_ups={o.id: rules.sign_ups(db.session, o) for o in options},
         capacity_errors=capacity_errors or {},
         has_agenda=bool(g.event.sessions),

@@ -16,7 +16,8 @@ from eventsys.core.storage import get_storage
 from eventsys.events.models import Event, Organization
 from eventsys.events.services import event_by_slug_or_404, organization_choices
 from eventsys.extensions import db, limiter
-from eventsys.registration import invitations, services
+from eventsys.registration import answers as answer_files
+from eventsys.registration import invitations, seats, services
 from eventsys.registration.forms import ConfirmForm, ResendForm, SessionChoicesForm, registration_form_class
 from eventsys.registration.invitations import LinkProblem
 from eventsys.registration.models import (
@@ -65,23 +66,23 @@ def _category_label(category, left) -> str:
 
 
 def _option_label(event: Event, option) -> str:
-    left = services.option_seats_left(db.session, option)
+    left = seats.option_seats_left(db.session, option)
     when = local_datetime(option.session.starts_at, event.timezone)
     if left is None:
-        seats = ""
+        note = ""
     elif left == 0:
-        seats = " · " + _("full: you join its waiting list")
+        note = " · " + _("full: you join its waiting list")
     else:
-        seats = " · " + _("%(count)d seats left", count=left)
-    return f"{option.session.title} — {when}{seats}"
+        note = " · " + _("%(count)d seats left", count=left)
+    return f"{option.session.title} — {when}{note}"
 
 
 def _prepare_form(event: Event, settings: RegistrationSettings, *, organization: Organization | None, prefill: dict | None):
-    questions = services.questions_of(db.session, event)
+    questions = seats.questions_of(db.session, event)
     form_class = registration_form_class(questions)
     form = form_class(data=prefill) if request.method == "GET" and prefill else form_class()
-    categories = services.categories_of(db.session, event)
-    choices = [(c.id, _category_label(c, services.seats_left(db.session, settings, c))) for c in categories]
+    categories = seats.categories_of(db.session, event)
+    choices = [(c.id, _category_label(c, seats.seats_left(db.session, settings, c))) for c in categories]
     form.category_id.choices = choices if len(choices) == 1 else [(0, _("— choose your category —"))] + choices
     if organization is not None:
         form.organization_id.choices = [(organization.id, organization.name)]
@@ -89,7 +90,7 @@ def _prepare_form(event: Event, settings: RegistrationSettings, *, organization:
         form.proposed_organization.data = ""
     else:
         form.organization_id.choices = [(0, _("— choose from the list —"))] + organization_choices(db.session)
-    form.option_ids.choices = [(o.id, _option_label(event, o)) for o in services.options_of(db.session, event)]
+    form.option_ids.choices = [(o.id, _option_label(event, o)) for o in seats.options_of(db.session, event)]
     form.consent.label.text = settings.consent_text or _(
         "I agree that the organizer stores and uses the data in this form to run this event and to contact me about it."
     )
@@ -106,12 +107,12 @@ def _answers_of(form, max_bytes: int):
                 continue
             data = upload.read(max_bytes + 1)
             try:
-                suffix = services.check_answer_file(data, max_bytes=max_bytes, field=field.name)
+                suffix = answer_files.check_answer_file(data, max_bytes=max_bytes, field=field.name)
             except RuleViolation as violation:
                 attach_to_form(form, violation)
                 ok = False
                 continue
-            uploads[question.id] = (data, suffix, services.clean_file_name(upload.filename))
+            uploads[question.id] = (data, suffix, answer_files.clean_file_name(upload.filename))
         elif question.kind == QuestionKind.MULTIPLE_CHOICE:
             answers[question.id] = "\n".join(field.data or [])
         else:
@@ -121,7 +122,7 @@ def _answers_of(form, max_bytes: int):
 
 def _register(event: Event, form, *, organization: Organization | None, invitation: DelegateInvitation | None):
     """Store the registration; (registration, secret), or None with the problems shown on the form."""
-    max_bytes = current_app.config.get("REGISTRATION_FILE_MAX_BYTES", services.DEFAULT_ANSWER_FILE_MAX_BYTES)
+    max_bytes = current_app.config.get("REGISTRATION_FILE_MAX_BYTES", answer_files.DEFAULT_ANSWER_FILE_MAX_BYTES)
     answers, uploads = _answers_of(form, max_bytes)
     if answers is None:
         return None
@@ -164,9 +165,9 @@ def _register(event: Event, form, *, organization: Organization | None, invitati
 def _registration_page(event: Event, *, organization: Organization | None = None, invitation: DelegateInvitation | None = None):
     settings = _settings(event)
     closed = services.window_problem(settings, utcnow())
-    if not closed and not services.categories_of(db.session, event):
+    if not closed and not seats.categories_of(db.session, event):
         closed = _("Registration for this event is not open.")
-    quota_full = services.quota_problem(db.session, settings, organization) if organization is not None else None
+    quota_full = seats.quota_problem(db.session, settings, organization) if organization is not None else None
     if closed or quota_full:
         return render_template("registration/form.html", event=event, settings=settings, form=None, closed=closed or quota_full,
                                organization=organization)
@@ -275,7 +276,7 @@ def _ticket_url(registration: Registration, secret: str) -> str | None:
 
 
 def _choices_form(registration: Registration) -> SessionChoicesForm | None:
-    options = services.options_of(db.session, registration.event)
+    options = seats.options_of(db.session, registration.event)
     if not options or registration.state not in services.ACTIVE_STATES:
         return None
     form = SessionChoicesForm()
