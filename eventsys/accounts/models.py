@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from eventsys.core.db import UTCDateTime, utcnow
+from eventsys.core.db import UTCDateTime, string_enum, utcnow
 from eventsys.extensions import db
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class EventRoleName(enum.StrEnum):
     JUROR = "juror"
 
 
-role_enum = Enum(EventRoleName, name="event_role_name", values_callable=lambda e: [m.value for m in e], native_enum=False, length=20)
+role_enum = string_enum(EventRoleName, "event_role_name", length=20)
 
 
 class User(UserMixin, db.Model):

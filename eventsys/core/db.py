@@ -2,7 +2,7 @@
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -56,3 +56,12 @@ def configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def string_enum(cls, name: str, length: int = 30) -> Enum:
+    """A Python enum stored as its values in a short VARCHAR, the same on SQLite and PostgreSQL.
+
+    Not a native PostgreSQL ENUM, so adding a member needs no ALTER TYPE; the enum class checks
+    values on the way in and out.
+    """
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventsys.core.db import UTCDateTime, utcnow
+from eventsys.core.db import UTCDateTime, string_enum, utcnow
 from eventsys.extensions import db
 
 
@@ -33,7 +33,7 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(40), default="")  # confirmation, waitlist, … for the organizer's view
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, name="outbox_status", values_callable=lambda e: [m.value for m in e], native_enum=False, length=20),
+        string_enum(OutboxStatus, "outbox_status", length=20),
         default=OutboxStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0)

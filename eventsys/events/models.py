@@ -5,16 +5,11 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventsys.core.db import UTCDateTime, utcnow
+from eventsys.core.db import UTCDateTime, string_enum, utcnow
 from eventsys.extensions import db
-
-
-def _enum(cls, name: str) -> Enum:
-    # Stored as short strings with a CHECK, so adding a kind is a migration on both databases.
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=30)
 
 
 class OrganizationKind(enum.StrEnum):
@@ -110,7 +105,7 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     # Lower-cased, single-spaced name: "Kab.  Cirebon" and "kab. cirebon" are one region.
     name_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrganizationKind] = mapped_column(_enum(OrganizationKind, "organization_kind"))
+    kind: Mapped[OrganizationKind] = mapped_column(string_enum(OrganizationKind, "organization_kind"))
     province: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     logo_key: Mapped[str | None] = mapped_column(String(200))
@@ -166,8 +161,8 @@ class Event(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
-    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"), default=EventStatus.DRAFT)
+    kind: Mapped[EventKind] = mapped_column(string_enum(EventKind, "event_kind"))
+    status: Mapped[EventStatus] = mapped_column(string_enum(EventStatus, "event_status"), default=EventStatus.DRAFT)
     description: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -201,7 +196,7 @@ class AgendaSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"))
-    session_type: Mapped[SessionType] = mapped_column(_enum(SessionType, "session_type"))
+    session_type: Mapped[SessionType] = mapped_column(string_enum(SessionType, "session_type"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,16 +5,12 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventsys.core.db import UTCDateTime, utcnow
+from eventsys.core.db import UTCDateTime, string_enum, utcnow
 from eventsys.events.models import AgendaSession, Event, Organization
 from eventsys.extensions import db
-
-
-def _enum(cls, name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=20)
 
 
 class RegistrationState(enum.StrEnum):
@@ -118,7 +114,7 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "question_kind"))
+    kind: Mapped[QuestionKind] = mapped_column(string_enum(QuestionKind, "question_kind", length=20))
     required: Mapped[bool] = mapped_column(default=False)
     choices: Mapped[str] = mapped_column(Text, default="")  # one a line, for the choice kinds
     position: Mapped[int] = mapped_column(default=0)
@@ -148,7 +144,7 @@ class Registration(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164, +62…
     nip: Mapped[str | None] = mapped_column(String(18))
     locale: Mapped[str] = mapped_column(String(5), default="id")
-    state: Mapped[RegistrationState] = mapped_column(_enum(RegistrationState, "registration_state"))
+    state: Mapped[RegistrationState] = mapped_column(string_enum(RegistrationState, "registration_state", length=20))
     state_reason: Mapped[str] = mapped_column(Text, default="")
     # Only the hash of the personal link's secret (ticket page and self-service).
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
