@@ -19,6 +19,7 @@ import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -182,10 +183,15 @@ def _sender() -> tuple[str, str]:
     return str(sender), parseaddr(str(sender))[1]
 
 
+# Headers up to RFC 5322's 998 characters stay on one line: Python folds a long Indonesian
+# subject right after "Subject:", and some mail clients then show it with a leading space.
+_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
     """The MIME message: text, an HTML alternative when there is one, then the attachments."""
     from_header, from_address = _sender()
-    email = EmailMessage()
+    email = EmailMessage(policy=_POLICY)
     email["From"] = from_header
     if message.to_name:
         local, _at, domain = message.to_email.rpartition("@")
