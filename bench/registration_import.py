@@ -134,7 +134,7 @@ def import_work(url: str, data: bytes, rows: int):
 
         # Time spent rendering and queuing the invitation mails, inside the invite step.
         mail_seconds = 0.0
-        notify = notifications.notify_invitation
+        notify = notifications.notify_invitations
 
         def timed_notify(*args, **kwargs):
             nonlocal mail_seconds
@@ -144,7 +144,7 @@ def import_work(url: str, data: bytes, rows: int):
             finally:
                 mail_seconds += time.perf_counter() - started
 
-        notifications.notify_invitation = timed_notify
+        notifications.notify_invitations = timed_notify
         app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "https://eventsys.example.id"})
         with app.app_context():
             # Time the database spends on the INSERTs of invitations and mails (statement by statement).

@@ -512,3 +512,32 @@ def test_outbox_counts_per_status(app, organizer):
         OutboxStatus.QUEUED: 1, OutboxStatus.SENT: 2, OutboxStatus.FAILED: 1,
     }
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 4
+
+
+def test_invitations_for_a_list_are_personal_and_escaped(app, make_event):
+    """A list import renders the mail once per language and fills in each person's name and link."""
+    event = make_event()
+    expires = utcnow() + timedelta(days=14)
+    people = [
+        DelegateInvitation(event_id=event.id, email="bupati@siakkab.go.id", name="Drs. H. Alfedri, M.Si", locale="id", expires_at=expires),
+        DelegateInvitation(event_id=event.id, email="kadis@x.go.id", name="Budi <b>Santoso</b> & Co", locale="id", expires_at=expires),
+        DelegateInvitation(event_id=event.id, email="guest@example.org", name="Jane Doe", locale="en", expires_at=expires),
+    ]
+    db.session.add_all(people)
+    db.session.flush()
+    with app.test_request_context():
+        queued = notifications.notify_invitations(db.session, [(p, f"/r/{event.slug}?invite=tok{p.id}") for p in people])
+    db.session.commit()
+    assert [m.to_email for m in queued] == [p.email for p in people]
+    for person, message in zip(people, queued, strict=True):
+        assert f"?invite=tok{person.id}" in message.body_text and f"?invite=tok{person.id}" in message.body_html
+        for other in people:
+            if other is not person:
+                assert f"tok{other.id}" not in message.body_text
+        assert "EVSNAME" not in message.body_text + message.body_html and "EVSURL" not in message.body_text + message.body_html
+    assert "Budi <b>Santoso</b> & Co" in queued[1].body_text
+    assert "Budi &lt;b&gt;Santoso&lt;/b&gt; &amp; Co" in queued[1].body_html
+    assert "<b>Santoso</b>" not in queued[1].body_html
+    # Each in its own language: the English guest's mail is not the Indonesian one with another name.
+    assert queued[2].subject != queued[0].subject
+    assert queued[0].subject == queued[1].subject

@@ -453,11 +453,12 @@ def invite(session: Session, event: Event, invitees: list[Invitee], *,
     ]
     created.sort(key=lambda invitation: invitation.id)  # mail goes out in the file's order
     with session.no_autoflush:
-        for number, invitation in enumerate(created, 1):
-            notifications.notify_invitation(session, invitation, link_for(event, invitations.invitation_token(invitation)))
-            if number % MAIL_BATCH == 0:
-                session.flush()  # written in batches: 10,000 rendered mails need not sit in memory at once
-    session.flush()
+        for start in range(0, len(created), MAIL_BATCH):
+            batch = created[start : start + MAIL_BATCH]
+            notifications.notify_invitations(
+                session, [(i, link_for(event, invitations.invitation_token(i))) for i in batch]
+            )
+            session.flush()  # written in batches: 10,000 mails need not sit in memory at once
     return len(created)
 
 
