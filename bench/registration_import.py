@@ -128,8 +128,7 @@ def import_work(url: str, data: bytes, rows: int):
         from eventsys.core.tabular import read_table
         from eventsys.events.models import Event
         from eventsys.extensions import db
-        from eventsys.registration import notifications
-        from eventsys.registration import organizer_services as admin
+        from eventsys.registration import delegate_import, notifications
         from eventsys.registration.models import DelegateInvitation
 
         # Time spent rendering and queuing the invitation mails, inside the invite step.
@@ -164,13 +163,13 @@ def import_work(url: str, data: bytes, rows: int):
             event = db.session.scalar(select(Event))
             phases = {}
             mark = time.perf_counter()
-            table = read_table(data, admin.IMPORT_COLUMNS, max_rows=rows + 1)
+            table = read_table(data, delegate_import.IMPORT_COLUMNS, max_rows=rows + 1)
             phases["read"], mark = time.perf_counter() - mark, time.perf_counter()
-            checked = admin.check_delegate_table(db.session, event, table)
+            checked = delegate_import.check_delegate_table(db.session, event, table)
             if not checked.ok:
                 raise SystemExit("\n".join(p.text for p in checked.problems[:10]))
             phases["check"], mark = time.perf_counter() - mark, time.perf_counter()
-            admin.invite(db.session, event, checked.invitees)
+            delegate_import.invite(db.session, event, checked.invitees)
             phases["invite"], mark = time.perf_counter() - mark, time.perf_counter()
             db.session.commit()
             phases["commit"] = time.perf_counter() - mark

@@ -490,15 +490,15 @@ def test_import_with_any_bad_row_invites_no_one_and_reports_each_row(client, log
 def test_an_invitation_made_meanwhile_refuses_the_whole_import(app, scene):
     """Two imports at once: the unique (event, email) decides, and nothing of the later one stays."""
     from eventsys.core.rules import RuleViolation
-    from eventsys.registration import organizer_services
+    from eventsys.registration import delegate_import
 
     event = scene["event"]
-    people = [organizer_services.Invitee(2, "Bima Arya", "bima@kotabogor.go.id", "Wali Kota", None, None, None, "id"),
-              organizer_services.Invitee(3, "Ridwan Kamil", "rk@bandung.go.id", "", None, None, None, "en")]
+    people = [delegate_import.Invitee(2, "Bima Arya", "bima@kotabogor.go.id", "Wali Kota", None, None, None, "id"),
+              delegate_import.Invitee(3, "Ridwan Kamil", "rk@bandung.go.id", "", None, None, None, "en")]
     db.session.add(DelegateInvitation(event_id=event.id, email="rk@bandung.go.id", name="RK", expires_at=utc(2030, 1, 1)))
     db.session.commit()
     with pytest.raises(RuleViolation):
-        organizer_services.invite(db.session, event, people)
+        delegate_import.invite(db.session, event, people)
     db.session.rollback()
     assert fresh().scalars(select(DelegateInvitation.email)).all() == ["rk@bandung.go.id"]
     assert outbox() == []

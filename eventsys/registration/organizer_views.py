@@ -13,7 +13,7 @@ from eventsys.core.tabular import TableError, read_table
 from eventsys.events.models import EVENT_STATUS_LABELS, Organization
 from eventsys.events.organization_services import organizations_query
 from eventsys.extensions import db
-from eventsys.registration import invitations, seats, services
+from eventsys.registration import delegate_import, invitations, seats, services
 from eventsys.registration import organizer_services as admin
 from eventsys.registration.models import STATE_LABELS, DelegateInvitation, Registration, RegistrationSettings, RegistrationState
 from eventsys.registration.organizer_forms import (
@@ -262,9 +262,9 @@ def import_delegates(slug: str):
     problems, ignored = [], []
     if form.validate_on_submit():
         try:
-            table = read_table(form.file.data.read(), admin.IMPORT_COLUMNS, max_rows=current_app.config.get("IMPORT_MAX_ROWS", 20_000))
+            table = read_table(form.file.data.read(), delegate_import.IMPORT_COLUMNS, max_rows=current_app.config.get("IMPORT_MAX_ROWS", 20_000))
             ignored = table.ignored_columns
-            result = admin.import_delegates(db.session, event, table)
+            result = delegate_import.import_delegates(db.session, event, table)
         except TableError as error:
             form.file.errors = list(form.file.errors) + [error.message]
         except RuleViolation as violation:
@@ -302,13 +302,13 @@ def import_delegates(slug: str):
 @bp.get("/import/template.csv")
 @organizer_only
 def import_template_csv(slug: str):
-    return _download(admin.template_csv(), "text/csv", "delegates-template.csv")
+    return _download(delegate_import.template_csv(), "text/csv", "delegates-template.csv")
 
 
 @bp.get("/import/template.xlsx")
 @organizer_only
 def import_template_xlsx(slug: str):
-    return _download(admin.template_xlsx(), XLSX_TYPE, "delegates-template.xlsx")
+    return _download(delegate_import.template_xlsx(), XLSX_TYPE, "delegates-template.xlsx")
 
 
 # One registration link per organization
