@@ -18,6 +18,7 @@ from babel.dates import format_date
 from sqlalchemy import func, select
 
 from eventsys.core import jobs, mail
+from eventsys.core import outbox as outbox_admin
 from eventsys.core.db import utcnow
 from eventsys.core.models import OutboxMessage, OutboxStatus
 from eventsys.core.rules import RuleViolation
@@ -508,7 +509,7 @@ def test_outbox_counts_per_status(app, organizer):
     for status in (OutboxStatus.QUEUED, OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.FAILED):
         mail.queue_mail(db.session, to_email="a@kominfo.go.id", subject="x", text="x", event_id=event.id).status = status
     db.session.commit()
-    assert mail.status_counts(db.session, event_id=event.id) == {
+    assert outbox_admin.status_counts(db.session, event_id=event.id) == {
         OutboxStatus.QUEUED: 1, OutboxStatus.SENT: 2, OutboxStatus.FAILED: 1,
     }
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 4

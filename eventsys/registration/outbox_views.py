@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from eventsys.accounts.models import EventRoleName
-from eventsys.core import mail
+from eventsys.core import mail, outbox
 from eventsys.core.access import event_role_required
 from eventsys.core.db import utcnow
 from eventsys.core.form_base import BaseForm
@@ -29,9 +29,9 @@ def index(slug: str):
         "registration/outbox.html",
         event=event,
         form=MailActionForm(),
-        counts=mail.status_counts(db.session, event_id=event.id),
-        messages=mail.troubled_messages(db.session, event_id=event.id, now=now),
-        overdue=mail.overdue_count(db.session, event_id=event.id, now=now),
+        counts=outbox.status_counts(db.session, event_id=event.id),
+        messages=outbox.troubled_messages(db.session, event_id=event.id, now=now),
+        overdue=outbox.overdue_count(db.session, event_id=event.id, now=now),
         kind_labels=KIND_LABELS,
         mail_status_labels=mail.STATUS_LABELS,
         status_labels=EVENT_STATUS_LABELS,
@@ -48,7 +48,7 @@ def retry(slug: str, message_id: int):
     if message is None or message.event_id != g.event.id:
         abort(404)
     try:
-        mail.retry_message(db.session, message)
+        outbox.retry_message(db.session, message)
     except RuleViolation as violation:
         db.session.rollback()
         flash(violation.message, "error")
@@ -65,7 +65,7 @@ def send_now(slug: str):
     if not MailActionForm().validate_on_submit():
         abort(400)
     event_id = g.event.id
-    mail.make_due_now(db.session, event_id=event_id)
+    outbox.make_due_now(db.session, event_id=event_id)
     db.session.commit()
     report = mail.send_due(db.session, event_id=event_id)
     if report.claimed == 0:
