@@ -30,9 +30,9 @@ from eventsys.events.models import (
     Venue,
 )
 from eventsys.extensions import db
+from tests.helpers import PASSWORD, sign_in
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-PASSWORD = "rahasia-yang-panjang"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -321,6 +321,20 @@ def login(client):
         return client
 
     return do
+
+
+@pytest.fixture
+def web(make_app):
+    """A client of an app instance of its own: nothing of the test's app context reaches it."""
+    return make_app().test_client()
+
+
+@pytest.fixture
+def organizer_web(web, organizer):
+    """(client signed in as the organizer, the organizer's event)."""
+    user, event = organizer
+    sign_in(web, user)
+    return web, event
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from flask_babel import force_locale, gettext, ngettext
 
 from eventsys.extensions import db
 
+PASSWORD = "rahasia-yang-panjang"  # every builder's default password
+
 
 def tr(app, msgid, locale="id", **values) -> str:
     """The message as a page in `locale` shows it (holds in either language's catalog)."""
@@ -39,6 +41,13 @@ def csrf_token_of(response) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(response))
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def sign_in(web, user, password: str = PASSWORD):
+    """Sign a test client in through the real form (the builders' default password)."""
+    response = web.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, text(response)[:2000]
+    return web
 
 
 def fresh():

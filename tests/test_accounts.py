@@ -44,11 +44,6 @@ def count(model) -> int:
     return fresh().scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture
-def web(app, make_app):
-    return make_app().test_client()
-
-
 def sign_in(web, user_or_email, password=PASSWORD, **extra):
     email = getattr(user_or_email, "email", user_or_email)
     return web.post("/login", data={"email": email, "password": password, **extra})
@@ -367,13 +362,6 @@ def invitation_link(response) -> str:
 
 def path_of(link: str) -> str:
     return re.sub(r"^https?://[^/]+", "", link)
-
-
-@pytest.fixture
-def organizer_web(web, organizer):
-    user, event = organizer
-    sign_in(web, user)
-    return web, event
 
 
 def test_organizer_makes_an_invitation_and_sees_its_link(organizer_web):

@@ -19,7 +19,7 @@ from eventsys.events import services
 from eventsys.events.models import AgendaSession, EventStatus, SessionType, Speaker
 from eventsys.extensions import db
 from tests.conftest import PASSWORD, utc
-from tests.helpers import error_message, field_errors, fresh, text, tr
+from tests.helpers import error_message, field_errors, fresh, sign_in, text, tr
 
 
 def sessions_of(event) -> list[AgendaSession]:
@@ -28,25 +28,6 @@ def sessions_of(event) -> list[AgendaSession]:
 
 def sessions_count() -> int:
     return fresh().scalar(select(func.count()).select_from(AgendaSession))
-
-
-@pytest.fixture
-def web(app, make_app):
-    return make_app().test_client()
-
-
-def sign_in(web, user):
-    response = web.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return web
-
-
-@pytest.fixture
-def organizer_web(web, organizer):
-    """The organizer signed in; the exposé runs 08:00–22:00 WIB on 15 November 2017 at a hotel with two rooms."""
-    user, event = organizer
-    sign_in(web, user)
-    return web, event
 
 
 def room(event, name):

@@ -18,8 +18,8 @@ from eventsys.core.rules import RuleViolation
 from eventsys.events import services
 from eventsys.events.models import Event, EventKind, EventStatus
 from eventsys.extensions import db
-from tests.conftest import PASSWORD, utc
-from tests.helpers import field_errors, fresh, text, tr
+from tests.conftest import utc
+from tests.helpers import field_errors, fresh, sign_in, text, tr
 
 
 def events_count() -> int:
@@ -28,24 +28,6 @@ def events_count() -> int:
 
 def event_named(slug: str) -> Event | None:
     return fresh().scalar(select(Event).where(Event.slug == slug))
-
-
-@pytest.fixture
-def web(app, make_app):
-    return make_app().test_client()
-
-
-def sign_in(web, user):
-    response = web.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return web
-
-
-@pytest.fixture
-def organizer_web(web, organizer):
-    user, event = organizer
-    sign_in(web, user)
-    return web, event
 
 
 def event_form(**fields) -> dict:
