@@ -1,4 +1,5 @@
 """eventsys: events and exhibitions of a national programme (forums, exposés, exhibitions, awards)."""
+import importlib
 import os
 
 from flask import Flask
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(api_tokens_bp)  # the organizer's token page: cookie sign-in, so CSRF-protected
     register_registration(app)
+    register_attendance(app)
     app.extensions["eventsys"]["load_event"] = event_by_slug_or_404
 
 
@@ -81,6 +83,20 @@ def register_registration(app: Flask) -> None:
     csrf.exempt(api.bp)
     app.register_blueprint(outbox_views.bp)
     app.register_blueprint(ticket_views.bp)
+
+
+def register_attendance(app: Flask) -> None:
+    from eventsys.attendance import models  # noqa: F401  (its tables, before any view imports them)
+
+    for name in ATTENDANCE_BLUEPRINTS:
+        module = importlib.import_module(f"eventsys.attendance.{name}")
+        app.register_blueprint(module.bp)
+        if getattr(module, "CSRF_EXEMPT", False):  # bearer-token APIs: no cookie, no CSRF
+            csrf.exempt(module.bp)
+
+
+# Modules of eventsys.attendance that define a blueprint `bp`; each one registered when present.
+ATTENDANCE_BLUEPRINTS = ("api",)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -18,6 +18,7 @@ from eventsys import create_app
 from eventsys.accounts import services as accounts
 from eventsys.accounts.models import EventRoleName
 from eventsys.config import database_uri
+from eventsys.core.tokens import hash_secret, new_secret
 from eventsys.events.models import (
     AgendaSession,
     Event,
@@ -30,6 +31,8 @@ from eventsys.events.models import (
     Venue,
 )
 from eventsys.extensions import db
+from eventsys.registration import tickets
+from eventsys.registration.models import DelegateCategory, Registration, RegistrationState
 from tests.helpers import PASSWORD, sign_in
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -344,3 +347,75 @@ def organizer(make_user, make_event, make_venue):
     event = make_event(venue=venue)
     user = make_user(email="panitia@kominfo.go.id", name="Panitia Kominfo", event=event, role="organizer")
     return user, event
+
+
+@pytest.fixture
+def make_registration(app, make_organization):
+    """make_registration(event, ...) -> (registration, secret): built from the models, ticket issued when confirmed."""
+    categories, organizations = {}, {}
+    emails = iter(range(1, 10_000))
+
+    def build(event, *, name="Nashrudin Azis", position="Wali Kota Cirebon", organization=None, locale="id",
+              state=RegistrationState.CONFIRMED, reason="", category=None):
+        if category is None:
+            if event.id not in categories:
+                categories[event.id] = DelegateCategory(event_id=event.id, name="Kepala Daerah", color="#b91c1c")
+                db.session.add(categories[event.id])
+                db.session.flush()
+            category = categories[event.id]
+        if organization is None:
+            if "default" not in organizations:
+                organizations["default"] = make_organization(name="Kota Cirebon")
+            organization = organizations["default"]
+        secret = new_secret()
+        registration = Registration(
+            event_id=event.id,
+            category_id=category.id,
+            organization_id=organization.id,
+            name=name,
+            position=position,
+            email=f"delegate{next(emails)}@cirebonkota.go.id",
+            locale=locale,
+            state=state,
+            state_reason=reason,
+            manage_token_hash=hash_secret(secret),
+        )
+        db.session.add(registration)
+        db.session.flush()
+        if state == RegistrationState.CONFIRMED:
+            tickets.issue_ticket(db.session, registration)
+        db.session.commit()
+        return registration, secret
+
+    return build
+
+
+@pytest.fixture
+def make_checkpoint(app):
+    """make_checkpoint(event, name=..., policy=..., categories=(), opens_at=None, closes_at=None, session=None)."""
+    from eventsys.attendance.models import Checkpoint, EntryPolicy
+
+    def build(event, name="Pintu masuk", policy=EntryPolicy.ONCE, categories=(), opens_at=None, closes_at=None, session=None):
+        checkpoint = Checkpoint(
+            event_id=event.id, name=name, policy=policy, categories=list(categories), opens_at=opens_at, closes_at=closes_at,
+            session_id=session.id if session is not None else None,
+        )
+        db.session.add(checkpoint)
+        db.session.commit()
+        return checkpoint
+
+    return build
+
+
+@pytest.fixture
+def make_scanner(app):
+    """make_scanner(event, name=..., kiosk=False) -> (device, bearer token secret): a device paired through its pairing secret."""
+    from eventsys.attendance import devices
+
+    def build(event, name="Pintu utama 1", kiosk=False, staff_name="Rina (LO)"):
+        device, pairing_secret = devices.create_device(db.session, event, name=name, kiosk=kiosk)
+        device, secret = devices.pair_device(db.session, pairing_secret, staff_name=staff_name)
+        db.session.commit()
+        return device, secret
+
+    return build

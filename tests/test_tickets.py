@@ -19,56 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventsys.core.rules import RuleViolation
-from eventsys.core.tokens import hash_secret, new_secret
+from eventsys.core.tokens import new_secret
 from eventsys.events.models import Event
 from eventsys.extensions import db
 from eventsys.registration import tickets
-from eventsys.registration.models import DelegateCategory, EventKey, Registration, RegistrationState, Ticket
+from eventsys.registration.models import EventKey, RegistrationState, Ticket
 from eventsys.registration.tickets import InvalidTicketToken, TicketClaims
 from tests.helpers import text
 
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-@pytest.fixture
-def make_registration(app, make_organization):
-    """make_registration(event, ...) -> (registration, secret): built from the models, ticket issued when confirmed."""
-    categories, organizations = {}, {}
-    emails = iter(range(1, 10_000))
-
-    def build(event, *, name="Nashrudin Azis", position="Wali Kota Cirebon", organization=None, locale="id",
-              state=RegistrationState.CONFIRMED, reason="", category=None):
-        if category is None:
-            if event.id not in categories:
-                categories[event.id] = DelegateCategory(event_id=event.id, name="Kepala Daerah", color="#b91c1c")
-                db.session.add(categories[event.id])
-                db.session.flush()
-            category = categories[event.id]
-        if organization is None:
-            if "default" not in organizations:
-                organizations["default"] = make_organization(name="Kota Cirebon")
-            organization = organizations["default"]
-        secret = new_secret()
-        registration = Registration(
-            event_id=event.id,
-            category_id=category.id,
-            organization_id=organization.id,
-            name=name,
-            position=position,
-            email=f"delegate{next(emails)}@cirebonkota.go.id",
-            locale=locale,
-            state=state,
-            state_reason=reason,
-            manage_token_hash=hash_secret(secret),
-        )
-        db.session.add(registration)
-        db.session.flush()
-        if state == RegistrationState.CONFIRMED:
-            tickets.issue_ticket(db.session, registration)
-        db.session.commit()
-        return registration, secret
-
-    return build
 
 
 def decode_qr(image: Image.Image) -> list:

@@ -102,6 +102,7 @@ STANDARD_RESPONSES = {
     401: ("Unauthorized", "No token was sent where one is needed (`unauthorized`), or it is unknown, revoked or malformed (`invalid_token`)."),
     403: ("Forbidden", "The token belongs to another event, or its role may not do this (code `forbidden`)."),
     404: ("NotFound", "Nothing here, or not visible to this caller (code `not_found`)."),
+    409: ("Conflict", "The request clashes with the current state, e.g. undoing a check-in that is too old (code `conflict`)."),
     405: ("MethodNotAllowed", "The path exists but not with this method (code `method_not_allowed`)."),
     429: ("RateLimited", "Too many requests; wait and try again (code `rate_limited`)."),
 }

@@ -1,0 +1,1 @@
+"""Attendance: checkpoints, paired scanner devices, scans and check-ins, arrivals, certificates."""

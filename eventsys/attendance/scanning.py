@@ -1,0 +1,470 @@
+"""One verdict per scan, the same on every path: camera, handheld scanner, search, kiosk, offline sync.
+
+The order of the checks is what staff see: a forged or unknown code first, then a cancelled or
+re-issued ticket, then the wrong checkpoint for the delegate's category, then the checkpoint's
+window, and only then the admission itself. The admission is one INSERT … ON CONFLICT DO NOTHING
+against the (ticket, checkpoint, slot) unique constraint, so any number of devices scanning one
+ticket at the same instant get exactly one `ok` and the rest `already_checked_in`, on SQLite and
+PostgreSQL alike, with no savepoint and no retry.
+
+Every scan is stored, refused ones too; the client's nonce makes a retried request (a flaky
+network, an offline queue uploaded twice) return the stored verdict instead of counting again.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from eventsys.attendance.checkpoints import checkpoint_window
+from eventsys.attendance.models import (
+    ChangeAction,
+    CheckIn,
+    CheckInChange,
+    CheckInSource,
+    Checkpoint,
+    Direction,
+    EntryPolicy,
+    Scan,
+    ScannerDevice,
+    ScanResult,
+)
+from eventsys.core.db import utcnow
+from eventsys.core.i18n import local_time
+from eventsys.core.rules import RuleViolation
+from eventsys.core.timezones import to_local
+from eventsys.events.models import Event
+from eventsys.registration import tickets
+from eventsys.registration.models import EventKey, Registration, RegistrationState, Ticket
+
+UNDO_MINUTES = 5
+MAX_CODE_LENGTH = 512  # a ticket token is 120 characters; anything this long is not one of ours
+RAW_CODE_STORED = 300
+NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+@dataclass
+class ScanOutcome:
+    result: ScanResult
+    message: str
+    scan: Scan
+    checkin: CheckIn | None = None  # the admission this scan made
+    previous: CheckIn | None = None  # the earlier admission, for already_checked_in
+    registration: Registration | None = None
+    replayed: bool = False
+
+
+@dataclass
+class _Verdict:
+    result: ScanResult
+    detail: str = ""
+    ticket: Ticket | None = None
+    registration: Registration | None = None
+    checkin: CheckIn | None = None
+    previous: CheckIn | None = None
+
+
+def valid_nonce(nonce: object) -> bool:
+    return isinstance(nonce, str) and NONCE_RE.fullmatch(nonce) is not None
+
+
+# Finding the ticket.
+
+
+def _ticket(session: Session, ticket_id: int) -> Ticket | None:
+    return session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(joinedload(Ticket.registration).joinedload(Registration.category), joinedload(Ticket.registration).joinedload(Registration.organization))
+    )
+
+
+def _other_event(session: Session, token: str, event: Event) -> Event | None:
+    """The event a validly signed token of another event belongs to (staff at the wrong venue door)."""
+    try:
+        event_id = int.from_bytes(base64.b32decode(token)[1:5], "big")
+    except (binascii.Error, ValueError):
+        return None
+    if event_id == event.id:
+        return None
+    key = session.get(EventKey, event_id)
+    if key is None:
+        return None
+    try:
+        tickets.verify_token(token, bytes(key.public_key), event_id=event_id)
+    except tickets.InvalidTicketToken:
+        return None
+    return session.get(Event, event_id)
+
+
+def _identify(session: Session, event: Event, code: str) -> _Verdict:
+    if len(code) > MAX_CODE_LENGTH:
+        return _Verdict(ScanResult.UNKNOWN, "too long")
+    token = code.upper()
+    if len(token) == tickets.TOKEN_LENGTH and re.fullmatch(r"[A-Z2-7]+", token):
+        try:
+            claims = tickets.verify_token(token, tickets.public_key_for(session, event), event_id=event.id)
+        except tickets.InvalidTicketToken:
+            other = _other_event(session, token, event)
+            if other is not None:
+                return _Verdict(ScanResult.NOT_ALLOWED_HERE, f"event:{other.name}"[:200])
+            return _Verdict(ScanResult.INVALID_SIGNATURE)
+        ticket = _ticket(session, claims.ticket_id)
+        if ticket is None or ticket.event_id != event.id:
+            return _Verdict(ScanResult.UNKNOWN, "no such ticket")
+        if claims.serial != ticket.serial:
+            return _Verdict(ScanResult.REVOKED, tickets.REISSUED, ticket, ticket.registration)
+        return _live(ticket)
+    desk_code = tickets.normalize_code(code)
+    if desk_code:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.event_id == event.id, Ticket.code == desk_code))
+        if ticket_id is not None:
+            return _live(_ticket(session, ticket_id))
+    return _Verdict(ScanResult.UNKNOWN)
+
+
+def _live(ticket: Ticket) -> _Verdict:
+    registration = ticket.registration
+    if registration.state != RegistrationState.CONFIRMED:
+        return _Verdict(ScanResult.REVOKED, str(registration.state), ticket, registration)
+    if ticket.revoked_at is not None:
+        return _Verdict(ScanResult.REVOKED, ticket.revoke_reason or "revoked", ticket, registration)
+    return _Verdict(ScanResult.OK, "", ticket, registration)
+
+
+# The checkpoint's rules and the admission.
+
+
+def _rules(checkpoint: Checkpoint, verdict: _Verdict, at: datetime) -> _Verdict:
+    allowed = {c.id for c in checkpoint.categories}
+    if allowed and verdict.registration.category_id not in allowed:
+        return _Verdict(ScanResult.NOT_ALLOWED_HERE, "category", verdict.ticket, verdict.registration)
+    opens_at, closes_at = checkpoint_window(checkpoint)
+    if opens_at is not None and at < opens_at:
+        return _Verdict(ScanResult.OUTSIDE_WINDOW, "not open", verdict.ticket, verdict.registration)
+    if closes_at is not None and at > closes_at:
+        return _Verdict(ScanResult.OUTSIDE_WINDOW, "closed", verdict.ticket, verdict.registration)
+    return verdict
+
+
+def _movements(session: Session, ticket: Ticket, checkpoint: Checkpoint) -> dict[Direction, int]:
+    rows = session.execute(
+        select(CheckIn.direction, func.count(CheckIn.id))
+        .where(CheckIn.ticket_id == ticket.id, CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None))
+        .group_by(CheckIn.direction)
+    ).all()
+    counts = {Direction.IN: 0, Direction.OUT: 0}
+    counts.update({Direction(direction): n for direction, n in rows})
+    return counts
+
+
+def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket, direction: Direction, at: datetime, nonce: str):
+    """The slot this admission takes, or the refusal when none is free (entry-and-exit)."""
+    if checkpoint.policy == EntryPolicy.ONCE:
+        return "once", None
+    if checkpoint.policy == EntryPolicy.ONCE_PER_DAY:
+        return f"day:{to_local(at, event.timezone).date().isoformat()}", None
+    if checkpoint.policy == EntryPolicy.UNLIMITED:
+        return f"any:{nonce}", None
+    counts = _movements(session, ticket, checkpoint)
+    inside = counts[Direction.IN] > counts[Direction.OUT]
+    if direction == Direction.IN:
+        return (f"in:{counts[Direction.OUT] + 1}", None) if not inside else (None, ScanResult.ALREADY_CHECKED_IN)
+    return (f"out:{counts[Direction.IN]}", None) if inside else (None, ScanResult.NOT_INSIDE)
+
+
+def _insert_or_nothing(session: Session, model, values: dict, unique: list[str]):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the row: the new object, or None when the unique key is taken.
+
+    One statement on both databases: no savepoint, no exception, no retry when racing writers collide.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique).returning(model)
+    return session.scalars(statement, execution_options={"populate_existing": True}).one_or_none()
+
+
+def _latest(session: Session, ticket: Ticket, checkpoint: Checkpoint, slot: str | None = None) -> CheckIn | None:
+    query = select(CheckIn).where(CheckIn.ticket_id == ticket.id, CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None))
+    if slot is not None:
+        query = query.where(CheckIn.slot == slot)
+    return session.scalar(query.order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(1).options(joinedload(CheckIn.device)))
+
+
+def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source, device, user) -> _Verdict:
+    ticket = verdict.ticket
+    slot, refusal = _slot(session, event, checkpoint, ticket, direction, at, nonce)
+    if refusal is not None:
+        previous = _latest(session, ticket, checkpoint) if refusal == ScanResult.ALREADY_CHECKED_IN else None
+        return _Verdict(refusal, "inside", ticket, verdict.registration, previous=previous)
+    checkin = _insert_or_nothing(
+        session,
+        CheckIn,
+        {
+            "event_id": event.id,
+            "checkpoint_id": checkpoint.id,
+            "ticket_id": ticket.id,
+            "registration_id": verdict.registration.id,
+            "direction": direction,
+            "slot": slot,
+            "source": source,
+            "at": at,
+            "device_id": device.id if device else None,
+            "user_id": user.id if user else None,
+        },
+        ["ticket_id", "checkpoint_id", "slot"],
+    )
+    if checkin is None:  # the slot was taken: by an earlier scan, or by one at this very instant
+        return _Verdict(ScanResult.ALREADY_CHECKED_IN, slot, ticket, verdict.registration, previous=_latest(session, ticket, checkpoint, slot))
+    return _Verdict(ScanResult.OK, "", ticket, verdict.registration, checkin=checkin)
+
+
+# Entry points.
+
+
+def _replay(session: Session, event: Event, nonce: str) -> ScanOutcome | None:
+    scan = session.scalar(select(Scan).where(Scan.event_id == event.id, Scan.nonce == nonce))
+    if scan is None:
+        return None
+    checkin = scan.checkin
+    ok = scan.result == ScanResult.OK
+    outcome = ScanOutcome(
+        scan.result, "", scan, checkin if ok else None, None if ok else checkin, scan.registration, replayed=True
+    )
+    outcome.message = message_for(event, outcome, scan.detail)
+    return outcome
+
+
+def _corrected(now: datetime, device_time: datetime | None, clock_offset: timedelta | None) -> datetime:
+    """When the scan happened by the server's clock: the device's time plus its measured offset, never in the future."""
+    if device_time is None:
+        return now
+    at = device_time + (clock_offset or timedelta(0))
+    return min(at, now)
+
+
+def _decide(session, event, checkpoint, verdict, *, code, nonce, direction, source, device, user, device_time, clock_offset, local_result, now):
+    now = now or utcnow()
+    at = _corrected(now, device_time, clock_offset)
+    if verdict.result == ScanResult.OK:
+        verdict = _rules(checkpoint, verdict, at)
+    if verdict.result == ScanResult.OK:
+        verdict = _admit(session, event, checkpoint, verdict, direction=direction, at=at, nonce=nonce, source=source, device=device, user=user)
+    admitted = verdict.checkin or verdict.previous
+    values = dict(
+        event_id=event.id,
+        nonce=nonce,
+        checkpoint_id=checkpoint.id,
+        device_id=device.id if device else None,
+        user_id=user.id if user else (device.user_id if device else None),
+        staff_name=(device.staff_name if device else (user.name if user else ""))[:200],
+        direction=direction,
+        source=source,
+        raw_code=code[:RAW_CODE_STORED],
+        ticket_id=verdict.ticket.id if verdict.ticket else None,
+        registration_id=verdict.registration.id if verdict.registration else None,
+        result=verdict.result,
+        detail=verdict.detail[:200],
+        checkin_id=admitted.id if admitted else None,
+        device_time=device_time,
+        scanned_at=at,
+        received_at=now,
+        offline=device_time is not None,
+        clock_offset_seconds=int(clock_offset.total_seconds()) if clock_offset is not None else None,
+        local_result=local_result,
+        sync_conflict=local_result == ScanResult.OK and verdict.result != ScanResult.OK,
+    )
+    scan = _insert_or_nothing(session, Scan, values, ["event_id", "nonce"])
+    if scan is None:  # a concurrent request with the same nonce stored its verdict first: that one stands
+        return _replay(session, event, nonce)
+    outcome = ScanOutcome(verdict.result, "", scan, verdict.checkin, verdict.previous, verdict.registration)
+    outcome.message = message_for(event, outcome, verdict.detail)
+    return outcome
+
+
+def scan_code(
+    session: Session,
+    event: Event,
+    checkpoint: Checkpoint,
+    code: str,
+    *,
+    nonce: str,
+    direction: Direction = Direction.IN,
+    device: ScannerDevice | None = None,
+    user=None,
+    source: CheckInSource = CheckInSource.SCAN,
+    device_time: datetime | None = None,
+    clock_offset: timedelta | None = None,
+    local_result: str | None = None,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Scan a ticket token or desk code at `checkpoint`; the caller commits."""
+    if not valid_nonce(nonce):
+        raise ValueError("the nonce must be 8 to 64 characters of A-Z, a-z, 0-9, _ or -")
+    if checkpoint.event_id != event.id:
+        raise ValueError("the checkpoint belongs to another event")
+    replay = _replay(session, event, nonce)
+    if replay is not None:
+        return replay
+    code = (code or "").replace("\x00", "").strip()
+    verdict = _identify(session, event, code)
+    return _decide(
+        session, event, checkpoint, verdict, code=code, nonce=nonce, direction=Direction(direction), source=CheckInSource(source),
+        device=device, user=user, device_time=device_time, clock_offset=clock_offset, local_result=local_result, now=now,
+    )
+
+
+def check_in_registration(
+    session: Session,
+    event: Event,
+    checkpoint: Checkpoint,
+    registration: Registration,
+    *,
+    nonce: str,
+    source: CheckInSource,
+    user=None,
+    device: ScannerDevice | None = None,
+    direction: Direction = Direction.IN,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Check in someone found by name at a desk, or recorded by an organizer: the same rules as a scan."""
+    if registration.event_id != event.id:
+        raise ValueError("the registration belongs to another event")
+    ticket = registration.ticket
+    if ticket is None:
+        return scan_code(session, event, checkpoint, "", nonce=nonce, source=source, user=user, device=device, now=now)
+    return scan_code(session, event, checkpoint, ticket.code, nonce=nonce, direction=direction, source=source, user=user, device=device, now=now)
+
+
+# Corrections.
+
+
+def undo_checkin(session: Session, checkin: CheckIn, *, user=None, device: ScannerDevice | None = None, reason: str = "", now: datetime | None = None) -> None:
+    """Take back a mistaken check-in. A device may undo only its own, within UNDO_MINUTES; organizers (user, no device) any."""
+    now = now or utcnow()
+    if checkin.undone_at is not None:
+        raise RuleViolation(_("This check-in was already undone."))
+    if device is not None:
+        if checkin.device_id != device.id:
+            raise RuleViolation(_("Only the device that recorded this check-in can undo it. Ask an organizer."))
+        if now - checkin.at > timedelta(minutes=UNDO_MINUTES):
+            raise RuleViolation(_("Too late to undo here (%(num)d minutes). Ask an organizer to correct it.", num=UNDO_MINUTES))
+    if checkin.checkpoint.policy == EntryPolicy.IN_OUT:
+        latest = _latest(session, checkin.ticket, checkin.checkpoint)
+        if latest is not None and latest.id != checkin.id:
+            raise RuleViolation(_("Undo the later entry or exit of this person first."))
+    checkin.undone_at = now
+    checkin.slot = f"undone:{checkin.id}"  # frees the slot: the person can be checked in again
+    session.add(CheckInChange(event_id=checkin.event_id, checkin=checkin, action=ChangeAction.UNDO, reason=(reason or "").strip(),
+                              user_id=user.id if user else None, device_id=device.id if device else None, at=now))
+    session.flush()
+
+
+def restore_checkin(session: Session, checkin: CheckIn, *, user, reason: str = "", now: datetime | None = None) -> None:
+    """An organizer takes back an undo; refused when the person was admitted again meanwhile."""
+    now = now or utcnow()
+    if checkin.undone_at is None:
+        raise RuleViolation(_("This check-in is not undone."))
+    event = checkin.checkpoint.event
+    slot, refusal = _slot(session, event, checkin.checkpoint, checkin.ticket, checkin.direction, checkin.at, f"restored-{checkin.id}")
+    taken = refusal is not None or session.scalar(
+        select(CheckIn.id).where(CheckIn.ticket_id == checkin.ticket_id, CheckIn.checkpoint_id == checkin.checkpoint_id, CheckIn.slot == slot)
+    )
+    if taken:
+        raise RuleViolation(_("This person was checked in again since; the check-in cannot be restored."))
+    checkin.undone_at = None
+    checkin.slot = slot
+    session.add(CheckInChange(event_id=checkin.event_id, checkin=checkin, action=ChangeAction.RESTORE, reason=(reason or "").strip(),
+                              user_id=user.id if user else None, at=now))
+    session.flush()
+
+
+# What staff read.
+
+
+def message_for(event: Event, outcome: ScanOutcome, detail: str = "") -> str:
+    result, previous = outcome.result, outcome.previous
+    if result == ScanResult.OK:
+        if outcome.checkin is not None and outcome.checkin.direction == Direction.OUT:
+            return _("Exit recorded.")
+        return _("Welcome! Checked in.")
+    if result == ScanResult.ALREADY_CHECKED_IN:
+        if previous is None:
+            return _("Already checked in.")
+        when = local_time(previous.at, event.timezone)
+        gate = previous.checkpoint.name
+        if previous.direction == Direction.OUT:
+            return _("Already recorded leaving at %(time)s (%(gate)s).", time=when, gate=gate)
+        return _("Already checked in at %(time)s at %(gate)s.", time=when, gate=gate)
+    if result == ScanResult.REVOKED:
+        if detail == str(RegistrationState.CANCELLED):
+            return _("This registration was cancelled.")
+        if detail == tickets.REISSUED:
+            return _("This is an old ticket: a new one was issued. Ask for the newest ticket.")
+        if detail in {str(s) for s in RegistrationState}:
+            return _("This registration is not confirmed.")
+        return _("This ticket was revoked.")
+    if result == ScanResult.NOT_ALLOWED_HERE:
+        if detail.startswith("event:"):
+            return _("This ticket is for another event: %(name)s.", name=detail[len("event:"):])
+        return _("This delegate's category may not enter here.")
+    if result == ScanResult.OUTSIDE_WINDOW:
+        if detail == "not open":
+            return _("This checkpoint is not open yet.")
+        return _("This checkpoint is closed.")
+    if result == ScanResult.NOT_INSIDE:
+        return _("This person is not inside: no entry was recorded.")
+    if result == ScanResult.INVALID_SIGNATURE:
+        return _("Forged or damaged ticket: the signature does not match this event.")
+    return _("Unknown code: no ticket of this event has it.")
+
+
+def _organization(registration: Registration) -> tuple[str, str]:
+    if registration.organization is not None:
+        return registration.organization.name, registration.organization.province or ""
+    return registration.proposed_organization or "", ""
+
+
+def attendee_json(registration: Registration | None) -> dict | None:
+    if registration is None:
+        return None
+    organization, province = _organization(registration)
+    category = registration.category
+    return {
+        "registration_id": registration.id,
+        "name": registration.name,
+        "position": registration.position,
+        "organization": organization,
+        "province": province,
+        "category": {"id": category.id, "name": category.name, "color": tickets.category_color(category.color)},
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def outcome_json(outcome: ScanOutcome) -> dict:
+    checkin, previous = outcome.checkin, outcome.previous
+    return {
+        "result": str(outcome.result),
+        "message": outcome.message,
+        "replayed": outcome.replayed,
+        "scan_id": outcome.scan.id,
+        "attendee": attendee_json(outcome.registration),
+        "checkin": None if checkin is None else {
+            "id": checkin.id, "at": _iso(checkin.at), "checkpoint_id": checkin.checkpoint_id,
+            "checkpoint_name": checkin.checkpoint.name, "direction": str(checkin.direction),
+        },
+        "previous": None if previous is None else {
+            "at": _iso(previous.at), "checkpoint_id": previous.checkpoint_id, "checkpoint_name": previous.checkpoint.name,
+            "device_name": previous.device.name if previous.device else "",
+        },
+    }
