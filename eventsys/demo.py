@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from eventsys.accounts import services as accounts
 from eventsys.accounts.models import EventRoleName, User
+from eventsys.attendance.demo import load_attendance_demo
 from eventsys.core.rules import RuleViolation
 from eventsys.core.timezones import local_to_utc
 from eventsys.demo_data import EXPOSE_REGIONS, OTHER_ORGANIZATIONS, VENUES, demo_events
@@ -170,6 +171,7 @@ def load_demo() -> list[DemoLogin]:
         organizations = _organizations()
         events = _events(_venues())
         logins = _accounts(events, organizations)
+        load_attendance_demo(events, organizations)
         db.session.commit()
     except BaseException:
         db.session.rollback()

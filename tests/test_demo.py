@@ -194,3 +194,30 @@ def test_reuses_regions_already_on_file(seed, make_organization):
     names = db.session.scalars(select(Organization.name)).all()
     assert names.count("Kota Cirebon") == 1
     assert set(EXPOSE_REGIONS) <= set(names)
+
+
+def test_demo_has_delegates_checkpoints_and_arrivals(seed):
+    from eventsys.attendance.models import CertificateRule, CheckIn, Checkpoint
+    from eventsys.registration import tickets
+    from eventsys.registration.models import Registration
+
+    assert seed().exit_code == 0
+    expose = event("ekspos-malam-penghargaan-smart-city-2017")
+    heads = db.session.scalars(
+        select(Registration).where(
+            Registration.event_id == expose.id, Registration.position.startswith("Bupati") | Registration.position.startswith("Wali Kota")
+        )
+    ).all()
+    assert len(heads) == 25
+    cirebon = next(r for r in heads if r.organization.name == "Kota Cirebon")
+    assert cirebon.name == "Drs. Nasrudin Azis, SH" and cirebon.position == "Wali Kota Cirebon"
+    key = tickets.public_key_for(db.session, expose)
+    assert tickets.verify_token(tickets.token_for(cirebon.ticket), key).ticket_id == cirebon.ticket.id
+    arrived = {c.registration_id for c in db.session.scalars(select(CheckIn).where(CheckIn.event_id == expose.id))}
+    missing = sorted(r.organization.name for r in heads if r.id not in arrived)
+    assert missing == sorted(["Kab. Mimika", "Kota Tomohon", "Kab. Lombok Timur", "Kab. Siak", "Kota Singkawang", "Kab. Pelalawan", "Kota Jambi"])
+    names = db.session.scalars(select(Checkpoint.name).where(Checkpoint.event_id == expose.id).order_by(Checkpoint.position)).all()
+    assert names == ["Pintu masuk Ballroom", "Malam Penghargaan"]
+    fgd = event("fgd-tahap-iv-smart-city-kabupaten-cirebon-2018")
+    rule = db.session.get(CertificateRule, fgd.id)
+    assert rule.enabled and [c.name for c in rule.checkpoints] == ["FGD hari 1", "FGD hari 2"]
