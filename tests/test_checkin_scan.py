@@ -358,3 +358,19 @@ def test_fifty_devices_scanning_one_ticket_at_once_admit_it_exactly_once(crowd_a
     assert results.count("already_checked_in") == PARALLEL - 1
     assert checkins(registration) == 1
     assert fresh().scalar(select(func.count(Scan.id))) == PARALLEL
+
+
+def test_other_features_ask_who_has_arrived(app, gate, make_organization, make_registration):
+    from eventsys.attendance import services
+
+    event, checkpoint, _secret, registration, token = gate
+    absent_region = make_organization(name="Kab. Mimika", province="Papua Tengah")
+    absent, _ = make_registration(event, name="Bupati Mimika", organization=absent_region)
+    outcome = scanning.scan_code(db.session, event, checkpoint, token, nonce=nonce())
+    db.session.commit()
+    arrived = services.organizations_arrived(db.session, event, [registration.organization_id, absent_region.id])
+    assert arrived == {registration.organization_id: outcome.checkin.at}
+    assert services.registrations_arrived(db.session, event, [registration.id, absent.id]) == {registration.id: outcome.checkin.at}
+    scanning.undo_checkin(db.session, outcome.checkin, user=None, reason="salah")
+    db.session.commit()
+    assert services.organizations_arrived(db.session, event, [registration.organization_id]) == {}
