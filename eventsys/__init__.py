@@ -95,8 +95,8 @@ def register_attendance(app: Flask) -> None:
             csrf.exempt(module.bp)
 
 
-# Modules of eventsys.attendance that define a blueprint `bp`; each one registered when present.
-ATTENDANCE_BLUEPRINTS = ("api",)
+# Modules of eventsys.attendance that define a blueprint `bp`, registered in this order.
+ATTENDANCE_BLUEPRINTS = ("api", "scanner_views", "manage_views", "desk_views", "arrivals_views", "report_views", "certificate_views")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -20,6 +20,14 @@ PUBLIC_ENDPOINTS = {
     "registration.my",
     "registration.change_sessions",
     "registration.cancel",
+    # Certificates of attendance: the delegate's own (personal link) and the public verification page its QR opens.
+    "attendance_certificate_views.my_certificate",
+    "attendance_certificate_views.my_certificate_pdf",
+    "attendance_certificate_views.verify",
+    # The scanning page is a shell (its data needs the device's bearer token); pairing needs the secret.
+    "attendance_scanner_views.scan_page",
+    "attendance_scanner_views.service_worker",
+    "attendance_scanner_views.pair",
 }
 
 

@@ -1,0 +1,162 @@
+"""The registration desk: people who arrive without registering get a confirmed registration and a
+ticket on the spot, and people who forgot their QR code are found by name or desk code.
+
+A walk-in follows the registration rules that protect the room (category and event capacity,
+the organizations' quotas, one registration per email) under the same per-event lock as online
+registration, but not the ones meant for strangers online: the registration window (the desk works
+on the day, after online registration has closed), the approval step (staff facing the person
+are the approval; check-in staff may only pick categories that need none) and the event's extra
+questions (the desk form is short on purpose).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from eventsys.core.db import utcnow
+from eventsys.core.rules import RuleViolation
+from eventsys.core.tokens import hash_secret, new_secret
+from eventsys.events.models import Event, Organization
+from eventsys.registration import notifications, services, tickets
+from eventsys.registration.models import DelegateCategory, Registration, RegistrationState, Ticket
+from eventsys.registration.seats import quota_problem, seats_left
+
+# Walk-ins without an email get an address under a reserved domain (RFC 2606): unique per event as the
+# schema wants, recognisable, and never deliverable, so no mail is queued for it.
+NO_EMAIL_DOMAIN = "walk-in.invalid"
+SEARCH_MAX = 200
+SEARCH_LIMIT = 20
+
+
+class AlreadyRegisteredHere(RuleViolation):
+    """The email has a registration for the event already; the desk shows it instead."""
+
+    def __init__(self, registration: Registration):
+        super().__init__(
+            _("%(name)s is already registered for this event with this email address. Open that registration instead.",
+              name=registration.name),
+            "email",
+        )
+        self.registration = registration
+
+
+@dataclass
+class WalkInData:
+    name: str
+    category_id: int
+    position: str = ""
+    organization_id: int | None = None
+    proposed_organization: str = ""
+    email: str = ""  # empty: none given
+    phone: str | None = None  # already E.164
+    consent: bool = False
+    locale: str = "id"
+
+
+def has_email(registration: Registration) -> bool:
+    return not registration.email.endswith("@" + NO_EMAIL_DOMAIN)
+
+
+def desk_categories(session: Session, event: Event, *, organizer: bool) -> list[DelegateCategory]:
+    """Categories the desk may register into: all for organizers, those needing no approval for check-in staff."""
+    query = select(DelegateCategory).where(DelegateCategory.event_id == event.id)
+    if not organizer:
+        query = query.where(DelegateCategory.needs_approval.is_(False))
+    return list(session.scalars(query.order_by(DelegateCategory.position, DelegateCategory.name)))
+
+
+def _organization(session: Session, data: WalkInData) -> Organization | None:
+    if data.organization_id:
+        organization = session.get(Organization, data.organization_id)
+        if organization is None:
+            raise RuleViolation(_("Choose an organization from the list, or write its name below."), "organization_id")
+        return organization
+    proposed = " ".join((data.proposed_organization or "").split())
+    if not proposed:
+        raise RuleViolation(_("Choose the organization, or write its name below if it is not in the list."), "organization_id")
+    # A listed region typed as new is still that region: its quota counts.
+    return session.scalar(select(Organization).where(Organization.name_key == Organization.key_for(proposed)))
+
+
+def register_walk_in(
+    session: Session, event: Event, data: WalkInData, *, organizer: bool, now: datetime | None = None
+) -> tuple[Registration, Ticket]:
+    """A confirmed registration with its ticket; the caller commits. Nothing is stored when a rule is broken."""
+    now = now or utcnow()
+    name = " ".join((data.name or "").split())
+    if not name:
+        raise RuleViolation(_("Enter the attendee's name."), "name")
+    if not data.consent:
+        raise RuleViolation(_("The attendee must agree to the processing of their data."), "consent")
+    settings = services.lock_event(session, event)
+    email = (data.email or "").strip().lower()
+    if email:
+        existing = services.find_registration(session, event, email)
+        if existing is not None:
+            raise AlreadyRegisteredHere(existing)
+    category = session.get(DelegateCategory, data.category_id)
+    if category is None or category.event_id != event.id or (category.needs_approval and not organizer):
+        raise RuleViolation(_("Choose one of the listed categories."), "category_id")
+    organization = _organization(session, data)
+    if organization is not None:
+        quota = quota_problem(session, settings, organization)
+        if quota:
+            raise RuleViolation(quota, "organization_id")
+    if seats_left(session, settings, category) == 0:
+        raise RuleViolation(
+            _("“%(category)s” has no free seat. An organizer can raise the capacity in the registration settings.", category=category.name),
+            "category_id",
+        )
+    secret = new_secret()
+    registration = Registration(
+        event_id=event.id,
+        category_id=category.id,
+        organization_id=organization.id if organization else None,
+        proposed_organization=None if organization else " ".join(data.proposed_organization.split())[:200],
+        name=name[:200],
+        position=" ".join((data.position or "").split())[:200],
+        email=email or f"{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}",
+        phone=data.phone,
+        locale=data.locale,
+        state=RegistrationState.CONFIRMED,
+        manage_token_hash=hash_secret(secret),
+        consent_at=now,
+    )
+    session.add(registration)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same email registered online a moment ago
+        existing = services.find_registration(session, event, email) if email else None
+        if existing is None:
+            raise
+        raise AlreadyRegisteredHere(existing) from None
+    ticket = tickets.issue_ticket(session, registration)
+    if email:
+        notifications.notify(session, registration, "confirmation", link_secret=secret)
+    return registration, ticket
+
+
+def desk_search(session: Session, event: Event, text: str) -> list[Registration]:
+    """Registrations matching a name (any part) or a desk code, confirmed ones first; at most SEARCH_LIMIT."""
+    text = " ".join((text or "").split())[:SEARCH_MAX]
+    if not text:
+        return []
+    conditions = [Registration.name.icontains(text, autoescape=True)]
+    code = tickets.normalize_code(text)
+    if code:
+        conditions.append(Registration.ticket.has(Ticket.code == code))
+    rows = session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, or_(*conditions))
+        .options(selectinload(Registration.category), selectinload(Registration.organization), selectinload(Registration.ticket))
+        .order_by(Registration.state != RegistrationState.CONFIRMED, Registration.name, Registration.id)
+        .limit(SEARCH_LIMIT + 1)
+    )
+    return list(rows)

@@ -1,0 +1,215 @@
+/* Live arrivals: polls the page's JSON every few seconds and redraws figures, tables and the chart.
+   No reload, no library: the chart is plain SVG. Text comes from the page (#arrivals-text). */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("arrivals");
+  if (!root) { return; }
+  var SVG = "http://www.w3.org/2000/svg";
+  var text = JSON.parse(document.getElementById("arrivals-text").textContent);
+  var data = JSON.parse(document.getElementById("arrivals-data").textContent);
+  var jsonUrl = root.getAttribute("data-json-url");
+  var interval = (parseInt(root.getAttribute("data-interval"), 10) || 5) * 1000;
+  var select = root.querySelector("#category");
+  var etag = null;
+  var timer = null;
+  var lastUpdated = data.updated;
+
+  function el(tag, content, attrs) {
+    var node = document.createElement(tag);
+    if (content !== undefined && content !== null) { node.textContent = String(content); }
+    if (attrs) { Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); }); }
+    return node;
+  }
+
+  function svg(tag, attrs, content) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (content !== undefined) { node.textContent = String(content); }
+    return node;
+  }
+
+  function dash(value) { return value === null || value === undefined ? "–" : value; }
+
+  function fill(name, rows, makeRow, emptyText, columns) {
+    var body = root.querySelector('[data-rows="' + name + '"]');
+    if (!body) { return; }
+    var fragment = document.createDocumentFragment();
+    if (!rows.length) {
+      var empty = el("tr");
+      empty.appendChild(el("td", emptyText, { colspan: String(columns) }));
+      fragment.appendChild(empty);
+    }
+    rows.forEach(function (row) { fragment.appendChild(makeRow(row)); });
+    body.replaceChildren(fragment);
+  }
+
+  function row(header, cells) {
+    var tr = el("tr");
+    if (header !== null) { tr.appendChild(el("th", header, { scope: "row" })); }
+    cells.forEach(function (c) { tr.appendChild(el("td", c)); });
+    return tr;
+  }
+
+  function renderTotals(totals) {
+    Object.keys(totals).forEach(function (key) {
+      var node = root.querySelector('[data-total="' + key + '"]');
+      if (node) { node.textContent = String(key === "percent" ? (totals[key] || 0) : totals[key]); }
+    });
+    var bar = root.querySelector("[data-total-progress]");
+    if (bar) { bar.value = totals.arrived; bar.max = totals.expected || 1; }
+  }
+
+  function niceMax(value) {
+    if (value <= 5) { return 5; }
+    var step = Math.pow(10, Math.floor(Math.log10(value)));
+    var candidates = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < candidates.length; i++) {
+      if (candidates[i] * step >= value) { return candidates[i] * step; }
+    }
+    return 10 * step;
+  }
+
+  function renderChart(buckets) {
+    var chart = document.getElementById("arrivals-chart");
+    if (!chart) { return; }
+    var width = 800, height = 260, left = 44, right = 10, top = 12, bottom = 46;
+    var plotW = width - left - right, plotH = height - top - bottom;
+    var nodes = [];
+    if (!buckets.length) {
+      nodes.push(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", fill: "#666", "font-size": 14 }, text.chart_empty));
+      chart.replaceChildren.apply(chart, nodes);
+      return;
+    }
+    var max = niceMax(Math.max.apply(null, buckets.map(function (b) { return b.count; })));
+    for (var g = 0; g <= 4; g++) {
+      var value = max * g / 4, y = top + plotH - plotH * g / 4;
+      nodes.push(svg("line", { x1: left, x2: width - right, y1: y, y2: y, stroke: "#e3e6ea" }));
+      nodes.push(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", fill: "#555", "font-size": 11 }, Math.round(value * 10) / 10));
+    }
+    var slot = plotW / buckets.length;
+    var barW = Math.max(1, slot * 0.8);
+    var every = Math.max(1, Math.ceil(buckets.length / 12));
+    var previousDate = null;
+    buckets.forEach(function (b, i) {
+      var h = plotH * b.count / max;
+      var x = left + i * slot + (slot - barW) / 2;
+      var bar = svg("rect", { x: x.toFixed(2), y: (top + plotH - h).toFixed(2), width: barW.toFixed(2), height: h.toFixed(2), fill: "#1d4ed8", "data-count": b.count });
+      bar.appendChild(svg("title", {}, b.date + " " + b.label + ": " + b.count));
+      nodes.push(bar);
+      if (i % every === 0) {
+        nodes.push(svg("text", { x: (left + i * slot + slot / 2).toFixed(2), y: top + plotH + 16, "text-anchor": "middle", fill: "#555", "font-size": 11 }, b.label));
+      }
+      if (b.date !== previousDate) {
+        nodes.push(svg("text", { x: (left + i * slot).toFixed(2), y: top + plotH + 34, fill: "#333", "font-size": 11 }, b.date));
+        previousDate = b.date;
+      }
+    });
+    nodes.push(svg("line", { x1: left, x2: width - right, y1: top + plotH, y2: top + plotH, stroke: "#999" }));
+    chart.replaceChildren.apply(chart, nodes);
+  }
+
+  function renderInside(groups) {
+    var box = root.querySelector('[data-rows="inside"]');
+    if (!box || !groups.length) { return; }  // no entry-and-exit checkpoint: the page's note stays
+    var open = {};  // keep the name lists the reader opened
+    box.querySelectorAll("article[data-checkpoint]").forEach(function (node) {
+      var details = node.querySelector("details");
+      open[node.getAttribute("data-checkpoint")] = Boolean(details && details.open);
+    });
+    var fragment = document.createDocumentFragment();
+    groups.forEach(function (group) {
+      var article = el("article", null, { "data-checkpoint": group.checkpoint_id });
+      var header = el("header");
+      header.appendChild(el("strong", group.checkpoint));
+      header.appendChild(document.createTextNode(": " + group.count));
+      article.appendChild(header);
+      if (group.people.length) {
+        var details = el("details", null, { "data-role": "inside-names" });
+        details.open = Boolean(open[String(group.checkpoint_id)]);
+        details.appendChild(el("summary", text.show_names));
+        var list = el("ul");
+        group.people.forEach(function (p) { list.appendChild(el("li", p.name + (p.organization ? " · " + p.organization : ""))); });
+        details.appendChild(list);
+        if (group.truncated) { details.appendChild(el("p", text.more.replace("{num}", group.count - group.people.length), { "class": "muted" })); }
+        article.appendChild(details);
+      } else {
+        article.appendChild(el("p", text.nobody, { "class": "muted" }));
+      }
+      fragment.appendChild(article);
+    });
+    box.replaceChildren(fragment);
+  }
+
+  function render(snapshot) {
+    renderTotals(snapshot.totals);
+    renderChart(snapshot.buckets);
+    fill("buckets", snapshot.buckets, function (b) { return row(null, [b.date + " " + b.label, b.count, b.cumulative]); }, text.chart_empty, 3);
+    fill("by_category", snapshot.by_category, function (r) {
+      var tr = row(r.name, [r.expected, r.arrived, dash(r.percent)]);
+      tr.setAttribute("data-id", r.id);
+      return tr;
+    }, text.nobody, 4);
+    fill("by_checkpoint", snapshot.by_checkpoint, function (r) {
+      var tr = row(r.name, [r.checked_in, dash(r.inside)]);
+      tr.setAttribute("data-id", r.id);
+      return tr;
+    }, text.nobody, 3);
+    fill("by_region", snapshot.by_region, function (r) { return row(r.name, [r.province, r.expected, r.arrived, r.missing]); }, text.nobody, 5);
+    renderInside(snapshot.inside);
+    var missing = snapshot.not_arrived;
+    fill("not_arrived", missing.people, function (p) {
+      var tr = row(null, [p.name, p.position, p.organization, p.province, p.category]);
+      tr.setAttribute("data-registration", p.registration_id);
+      return tr;
+    }, text.all_arrived, 5);
+    root.querySelector('[data-role="not-arrived-count"]').textContent = String(missing.count);
+    var more = root.querySelector('[data-role="not-arrived-more"]');
+    more.hidden = !missing.truncated;
+    more.textContent = text.more.replace("{num}", missing.count - missing.people.length);
+  }
+
+  function showUpdated(time) {
+    lastUpdated = time || lastUpdated;
+    root.querySelector('[data-role="updated"]').textContent = text.updated.replace("{time}", lastUpdated);
+    root.querySelector('[data-role="status"]').textContent = "";
+  }
+
+  function url() {
+    var value = select ? select.value : "";
+    return value ? jsonUrl + "?category=" + encodeURIComponent(value) : jsonUrl;
+  }
+
+  function poll() {
+    clearTimeout(timer);
+    var headers = { "Accept": "application/json" };
+    if (etag) { headers["If-None-Match"] = etag; }
+    fetch(url(), { headers: headers, credentials: "same-origin", cache: "no-store", redirect: "error" })
+      .then(function (response) {
+        var updated = response.headers.get("X-Arrivals-Updated");
+        if (response.status === 304) { showUpdated(updated); return; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        etag = response.headers.get("ETag");
+        return response.json().then(function (snapshot) { render(snapshot); showUpdated(snapshot.updated); });
+      })
+      .catch(function () {
+        root.querySelector('[data-role="status"]').textContent = text.offline.replace("{time}", lastUpdated);
+      })
+      .then(function () { timer = setTimeout(poll, interval); });
+  }
+
+  if (select) {
+    select.addEventListener("change", function () {
+      etag = null;
+      var address = new URL(window.location.href);
+      if (select.value) { address.searchParams.set("category", select.value); } else { address.searchParams.delete("category"); }
+      window.history.replaceState(null, "", address.toString());
+      poll();
+    });
+    var button = root.querySelector('[data-role="filter-button"]');
+    if (button) { button.hidden = true; }  // the list follows the choice at once
+  }
+
+  renderChart(data.buckets);
+  timer = setTimeout(poll, interval);
+}());

@@ -1,0 +1,403 @@
+// The scanning screen: camera, handheld scanner (typed input ending in Enter) and search feed
+// one queue of codes; each is sent to the scan API while online, or judged on the device and
+// queued while offline, and the verdict fills the screen.
+
+import { startCamera } from "./camera.js";
+import { NetworkError, errorMessage, makeApi, newNonce } from "./net.js";
+import { beep, unlockSound } from "./sound.js";
+import * as store from "./store.js";
+import { makeSync } from "./sync.js";
+import { colourFor, fmt, makeUi } from "./ui.js";
+import { checkinsNow, judgeOffline, registerServiceWorker } from "./offline.js";
+import { indexBootstrap, searchRoster } from "./verdict.js";
+import { base64urlDecode, normalizeDeskCode } from "./verify.js";
+
+const PING_MS = 15000;
+const REFRESH_MS = 5 * 60 * 1000;
+const KIOSK_RESET_MS = 4000;
+const MAX_CODE = 512;
+
+const page = document.body;
+const slug = page.dataset.slug;
+const strings = JSON.parse(document.getElementById("scanner-strings").textContent);
+const ui = makeUi(strings, document.documentElement.lang || "id");
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: null,
+  data: null,
+  index: null,
+  publicKey: null,
+  recent: [],
+  queue: [],
+  reachable: true,
+  revoked: false,
+  undoId: null,
+  lastContact: 0,
+  lastBootstrap: 0,
+  kiosk: page.dataset.kiosk === "1",
+  direction: "in",
+  differences: [],
+  stopCamera: null,
+  undoTimer: null,
+  resetTimer: null,
+};
+const api = makeApi(page.dataset.api, () => state.token);
+let chain = Promise.resolve(); // one code at a time: two quick scans of one ticket see each other
+
+const online = () => navigator.onLine && state.reachable && !state.revoked;
+
+function refreshStatus(syncing = false) {
+  ui.setStatus({ online: online(), waiting: state.queue.length, syncing });
+  page.dataset.online = online() ? "1" : "0";
+}
+
+function setReachable(value) {
+  const was = online();
+  state.reachable = value;
+  if (value) state.lastContact = Date.now();
+  refreshStatus();
+  if (!was && online()) {
+    if (state.queue.length) syncNow();
+    if (Date.now() - state.lastBootstrap > REFRESH_MS) refreshBootstrap();
+  }
+}
+
+function deviceRevoked() {
+  state.revoked = true;
+  store.forgetToken(slug);
+  ui.notice(strings.device_revoked);
+  refreshStatus();
+}
+
+// The synced data.
+
+function useBootstrap(data) {
+  state.data = data;
+  state.index = indexBootstrap(data);
+  state.publicKey = base64urlDecode(data.public_key);
+  state.kiosk = state.kiosk || Boolean(data.device && data.device.kiosk);
+  page.classList.toggle("kiosk", state.kiosk);
+  ui.setZone(data.event.timezone);
+  ui.setHeader(data.event.name, data.device ? data.device.name : "");
+  const checkpoints = data.checkpoints || [];
+  const known = (id) => checkpoints.some((c) => String(c.id) === String(id));
+  let chosen = store.remember(slug, "checkpoint");
+  if (!known(chosen)) chosen = data.device && known(data.device.checkpoint_id) ? data.device.checkpoint_id : null;
+  if (!chosen && checkpoints.length === 1) chosen = checkpoints[0].id;
+  ui.fillCheckpoints(checkpoints, chosen);
+  showDirection();
+  ui.notice(checkpoints.length ? "" : strings.no_checkpoints);
+}
+
+async function refreshBootstrap() {
+  const started = Date.now();
+  try {
+    const reply = await api.get("/scanner", 30000);
+    if (reply.status === 401 || reply.status === 403) return deviceRevoked();
+    setReachable(true);
+    if (!reply.ok) return;
+    await store.putBootstrap(slug, reply.data);
+    await store.pruneRecent(slug, started);
+    state.recent = await store.recent(slug);
+    state.lastBootstrap = Date.now();
+    useBootstrap(reply.data);
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    setReachable(false);
+  }
+}
+
+function currentCheckpoint() {
+  const id = Number($("checkpoint").value);
+  return state.data ? (state.data.checkpoints || []).find((c) => c.id === id) || null : null;
+}
+
+function showDirection() {
+  const checkpoint = currentCheckpoint();
+  const inOut = Boolean(checkpoint && checkpoint.policy === "in_out");
+  if (!inOut) state.direction = "in";
+  ui.setDirection(inOut, state.direction);
+}
+
+async function remember(row) {
+  await store.addRecent(slug, row);
+  state.recent = await store.recent(slug);
+}
+
+// Verdicts.
+
+function show(verdict) {
+  clearTimeout(state.resetTimer);
+  ui.showResult(verdict);
+  beep(colourFor(verdict.result));
+  if (state.kiosk) state.resetTimer = setTimeout(() => ui.resetResult(), KIOSK_RESET_MS);
+}
+
+function offerUndo(checkinId) {
+  clearTimeout(state.undoTimer);
+  state.undoId = checkinId;
+  const minutes = (state.data && state.data.undo_minutes) || 5;
+  state.undoTimer = setTimeout(() => ui.hideUndo(), minutes * 60000);
+}
+
+async function showServerVerdict(reply) {
+  const entry = reply.attendee && state.index ? state.index.byRegistration.get(reply.attendee.registration_id) : null;
+  if (reply.result === "ok" && reply.checkin && entry) {
+    const c = reply.checkin;
+    await remember({ key: `${slug}:c:${c.id}`, kind: "checkin", id: c.id, ticket_id: entry.ticket_id, checkpoint_id: c.checkpoint_id, direction: c.direction, at: c.at, checkpoint_name: c.checkpoint_name });
+  }
+  const undo = reply.result === "ok" && reply.checkin && !state.kiosk && !reply.replayed;
+  const title = reply.result === "ok" && reply.checkin && reply.checkin.direction === "out" ? strings.out : undefined;
+  show({ result: reply.result, title, attendee: reply.attendee, note: reply.message, undo });
+  if (undo) offerUndo(reply.checkin.id);
+}
+
+function attendeeOf(entry) {
+  if (!entry) return null;
+  const category = state.index.categories.get(entry.category_id);
+  return { name: entry.name, position: entry.position, organization: entry.organization, category: category || null };
+}
+
+async function scanOffline(scan, checkpoint, entry) {
+  const verdict = await judgeOffline(state, scan, checkpoint, entry, page.dataset.ed25519Url);
+  const ticketId = verdict.ticketId || (verdict.entry ? verdict.entry.ticket_id : null);
+  const row = { ...scan, local_result: verdict.result, ticket_id: ticketId };
+  await store.enqueue(row);
+  state.queue.push(row);
+  refreshStatus();
+  const previous = verdict.previous;
+  let note = strings.checked_offline;
+  if (previous) note = fmt(previous.direction === "out" ? strings.exit_at : strings.checked_in_at, { time: ui.formatTime(previous.at), gate: previous.checkpoint_name || "" });
+  else if (verdict.result === "ok" && verdict.bySignature) note = strings.by_signature;
+  if (verdict.result === null) return show({ result: "error", title: strings.no_data, note: strings.checked_offline });
+  const attendee = verdict.entry ? attendeeOf(verdict.entry) : ticketId ? { name: fmt(strings.ticket, { id: ticketId }) } : null;
+  const title = verdict.result === "ok" && scan.direction === "out" ? strings.out : undefined;
+  show({ result: verdict.result, title, attendee, note });
+}
+
+async function handleCode(raw, source, entry = null) {
+  const code = String(raw || "").replace(/[\r\n\t]/g, "").trim().slice(0, MAX_CODE);
+  if (!code || state.revoked) return;
+  const checkpoint = currentCheckpoint();
+  if (!checkpoint) return show({ result: "error", note: strings.choose_checkpoint });
+  const scan = {
+    nonce: newNonce(),
+    slug,
+    code,
+    checkpoint_id: checkpoint.id,
+    checkpoint_name: checkpoint.name,
+    direction: state.direction,
+    source: state.kiosk && source === "scan" ? "kiosk" : source,
+    scanned_at: new Date().toISOString(),
+  };
+  if (online()) {
+    try {
+      const { nonce, direction } = scan;
+      const reply = await api.post("/scans", { checkpoint_id: checkpoint.id, code, nonce, direction, source: scan.source }, 5000);
+      setReachable(true);
+      if (reply.status === 401 || reply.status === 403) return deviceRevoked();
+      if (reply.ok) return showServerVerdict(reply.data);
+      return show({ result: "error", note: errorMessage(reply, strings.error) });
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error;
+      setReachable(false); // judged here and queued with the same nonce: a request that did arrive counts once
+    }
+  }
+  return scanOffline(scan, checkpoint, entry);
+}
+
+function submitCode(raw, source, entry) {
+  chain = chain.then(() => handleCode(raw, source, entry)).catch((error) => {
+    show({ result: "error", note: String(error && error.message ? error.message : error) });
+  });
+  return chain;
+}
+
+// Syncing the queue.
+
+const syncNow = makeSync(api, slug, {
+  onOffline: () => setReachable(false),
+  onOnline: () => setReachable(true),
+  onRevoked: deviceRevoked,
+  async onResult(scan, result) {
+    const entry = result.attendee && state.index ? state.index.byRegistration.get(result.attendee.registration_id) : null;
+    if (result.result === "ok" && result.checkin) {
+      const c = result.checkin;
+      await remember({ key: `${slug}:c:${c.id}`, kind: "checkin", id: c.id, ticket_id: entry ? entry.ticket_id : scan.ticket_id, checkpoint_id: c.checkpoint_id, direction: c.direction, at: c.at, checkpoint_name: c.checkpoint_name });
+    }
+    if (result.result !== scan.local_result) {
+      const name = result.attendee ? result.attendee.name : scan.code.slice(0, 24);
+      state.differences.push({ name, local: scan.local_result, server: result.result, message: result.message });
+    }
+  },
+  onRefused(scan, message) {
+    state.differences.push({ name: scan.code.slice(0, 24), local: scan.local_result, server: "error", message });
+  },
+});
+
+async function syncQueue() {
+  refreshStatus(true);
+  await syncNow();
+  state.queue = await store.queued(slug);
+  refreshStatus();
+  ui.showDifferences(state.differences);
+}
+
+async function ping() {
+  if (state.revoked || !navigator.onLine) return refreshStatus();
+  if (state.queue.length) return syncQueue();
+  if (online() && Date.now() - state.lastContact < PING_MS) return undefined;
+  try {
+    const reply = await api.post("/scans/sync", { sent_at: new Date().toISOString(), scans: [] }, 5000);
+    if (reply.status === 401 || reply.status === 403) return deviceRevoked();
+    setReachable(true);
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    setReachable(false);
+  }
+  return undefined;
+}
+
+// Search, by name or desk code: the API while online, the roster otherwise.
+
+async function search(query) {
+  const q = query.trim();
+  if (q.length < 2) return ui.renderSearch([], "", pick);
+  const checkpoint = currentCheckpoint();
+  const mark = (e) => ({ ...e, checkedIn: Boolean(checkpoint && (e.checkins || checkinsNow(state).filter((c) => c.ticket_id === e.ticket_id)).some((c) => c.checkpoint_id === checkpoint.id)) });
+  if (online()) {
+    try {
+      const reply = await api.get(`/attendees?q=${encodeURIComponent(q)}`, 5000);
+      if (reply.ok) return ui.renderSearch(reply.data.results.map(mark), reply.data.results.length ? "" : strings.no_results, pick);
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error;
+      setReachable(false);
+    }
+  }
+  if (!state.index) return ui.renderSearch([], strings.no_data, pick);
+  const found = searchRoster(state.index, q, normalizeDeskCode(q)).map((e) => mark({ ...e, checkins: null }));
+  return ui.renderSearch(found, found.length ? strings.search_offline : strings.no_results, pick);
+}
+
+function pick(entry) {
+  ui.renderSearch([], "", pick);
+  $("search").value = "";
+  submitCode(entry.code, "search", state.index ? state.index.byTicket.get(entry.ticket_id) || entry : entry);
+}
+
+// Undo, camera, wiring.
+
+async function undo() {
+  const id = state.undoId;
+  if (!id) return;
+  try {
+    const reply = await api.post(`/checkins/${id}/undo`, {}, 5000);
+    if (reply.ok) {
+      await remember({ key: `${slug}:u:${id}`, kind: "undone", checkin_id: id });
+      state.undoId = null;
+      return show({ result: "undone", title: strings.undone, note: "" });
+    }
+    ui.notice(errorMessage(reply, strings.undo_failed));
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    ui.notice(strings.undo_failed);
+  }
+  return undefined;
+}
+
+async function toggleCamera(on = !state.stopCamera) {
+  const button = $("camera-toggle");
+  if (state.stopCamera) {
+    state.stopCamera();
+    state.stopCamera = null;
+  }
+  $("camera-video").hidden = !on;
+  button.textContent = on ? button.dataset.stop : button.dataset.start;
+  store.remember(slug, "camera", on ? "1" : "0");
+  if (!on) return;
+  try {
+    state.stopCamera = await startCamera($("camera-video"), (code) => submitCode(code, "scan"), {
+      workerUrl: page.dataset.workerUrl,
+      facingMode: state.kiosk ? "user" : "environment",
+    });
+    page.dataset.camera = "on";
+  } catch {
+    $("camera-video").hidden = true;
+    button.textContent = button.dataset.start;
+    ui.notice(strings.camera_failed);
+  }
+}
+
+function wire() {
+  const field = $("code");
+  $("code-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = field.value;
+    field.value = "";
+    submitCode(value, "scan");
+  });
+  // A handheld scanner types into whatever has focus: keep it on the scanner field.
+  document.addEventListener("click", (event) => {
+    unlockSound();
+    if (!event.target.closest("input, select, button, a, label, textarea")) field.focus();
+  });
+  document.addEventListener("keydown", unlockSound, { once: true });
+  $("checkpoint").addEventListener("change", () => {
+    store.remember(slug, "checkpoint", $("checkpoint").value);
+    showDirection();
+    field.focus();
+  });
+  for (const button of document.querySelectorAll("[data-direction]")) {
+    button.addEventListener("click", () => {
+      state.direction = button.dataset.direction;
+      showDirection();
+      field.focus();
+    });
+  }
+  let searchTimer = null;
+  $("search").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => search($("search").value), 300);
+  });
+  $("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    search($("search").value);
+  });
+  $("undo").addEventListener("click", undo);
+  $("camera-toggle").addEventListener("click", () => toggleCamera());
+  $("sync-now").addEventListener("click", syncQueue);
+  $("differences-clear").addEventListener("click", () => {
+    state.differences = [];
+    ui.showDifferences([]);
+  });
+  $("result").addEventListener("click", () => ui.resetResult());
+  window.addEventListener("online", ping);
+  window.addEventListener("offline", () => refreshStatus());
+  setInterval(ping, PING_MS);
+  setInterval(() => online() && refreshBootstrap(), REFRESH_MS);
+}
+
+async function main() {
+  registerServiceWorker(page);
+  const saved = store.loadToken(slug);
+  if (!saved) return ui.show("unpaired");
+  state.token = saved.token;
+  ui.show("station");
+  page.classList.toggle("kiosk", state.kiosk);
+  const cached = await store.getBootstrap(slug);
+  state.recent = await store.recent(slug);
+  state.queue = await store.queued(slug);
+  if (cached) useBootstrap(cached);
+  refreshStatus();
+  wire();
+  $("code").focus();
+  await refreshBootstrap();
+  if (!state.data) ui.notice(strings.no_data);
+  if (state.queue.length && online()) await syncQueue();
+  if (state.kiosk || store.remember(slug, "camera") === "1") toggleCamera(true);
+  page.dataset.ready = "1";
+  return undefined;
+}
+
+main();

@@ -1,0 +1,58 @@
+// Working without network: the check-ins this device knows of, its own verdict on a code, and
+// the service worker that keeps the page for a reload while offline.
+
+import { offlineVerdict } from "./verdict.js";
+import { decodeToken, normalizeDeskCode, verifySignature } from "./verify.js";
+
+// The synced check-ins, less those undone here, plus those learnt since and those queued as admitted.
+export function checkinsNow(state) {
+  const undone = new Set(state.recent.filter((r) => r.kind === "undone").map((r) => r.checkin_id));
+  const seen = new Set();
+  const rows = [];
+  for (const c of [...(state.data ? state.data.checkins : []), ...state.recent.filter((r) => r.kind === "checkin")]) {
+    if (undone.has(c.id) || seen.has(c.id)) continue;
+    seen.add(c.id);
+    rows.push(c);
+  }
+  for (const q of state.queue) {
+    if (q.local_result === "ok" && q.ticket_id) rows.push({ ticket_id: q.ticket_id, checkpoint_id: q.checkpoint_id, direction: q.direction, at: q.scanned_at, checkpoint_name: q.checkpoint_name });
+  }
+  return rows;
+}
+
+// What the device can say by itself about a code, from the synced data (state: main.js's).
+export async function judgeOffline(state, scan, checkpoint, entry, libraryUrl) {
+  if (!state.data) return { result: null };
+  let target = entry ? { entry } : null;
+  if (!target) {
+    const claims = decodeToken(scan.code.toUpperCase());
+    if (claims) {
+      const genuine = claims.version === 1 && claims.eventId === state.data.event.id &&
+        (await verifySignature(state.publicKey, claims, libraryUrl));
+      if (!genuine) return { result: "invalid_signature" };
+      target = { claims };
+    } else {
+      const found = state.index.byCode.get(normalizeDeskCode(scan.code));
+      if (!found) return { result: "unknown" };
+      target = { entry: found };
+    }
+  }
+  return offlineVerdict(state.index, checkinsNow(state), target, { checkpoint, direction: scan.direction, now: new Date(), zone: state.data.event.timezone });
+}
+
+export async function registerServiceWorker(page) {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register(page.dataset.sw, { scope: "/scan/" });
+    const { active } = await navigator.serviceWorker.ready;
+    await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = resolve;
+      active.postMessage({ type: "keep-page", url: location.href }, [channel.port2]);
+      setTimeout(resolve, 15000);
+    });
+    page.dataset.offlineReady = "1";
+  } catch {
+    // no offline copy of the page: it still scans while it stays open
+  }
+}

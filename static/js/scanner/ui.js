@@ -1,0 +1,147 @@
+// What the scanning screen shows: the verdict filling the screen, the online/offline badge with
+// the number of scans waiting, the checkpoint chooser, search results, corrections after sync.
+// Every text comes from the page (the template's JSON block), in the page's language.
+
+const $ = (id) => document.getElementById(id);
+
+export function fmt(template, values) {
+  return String(template || "").replace(/%\((\w+)\)s/g, (_, key) => (values[key] ?? "").toString());
+}
+
+export function colourFor(result) {
+  if (result === "ok") return "green";
+  if (result === "already_checked_in") return "amber";
+  if (result === "undone") return "grey";
+  return "red";
+}
+
+export function makeUi(strings, locale) {
+  let zone = "UTC";
+  let timeFormat = null;
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    if (!timeFormat) timeFormat = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+    return timeFormat.format(new Date(iso));
+  }
+
+  function setText(id, text) {
+    const node = $(id);
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  return {
+    formatTime,
+    setZone(value) {
+      zone = value || "UTC";
+      timeFormat = null;
+    },
+    setHeader(eventName, deviceName) {
+      if (eventName) $("event-name").textContent = eventName;
+      $("device-name").textContent = deviceName || "";
+    },
+    show(section) {
+      for (const id of ["unpaired", "station"]) $(id).hidden = id !== section;
+      $("net-status").hidden = section !== "station";
+    },
+    notice(text) {
+      setText("notice", text);
+    },
+    setStatus({ online, waiting, syncing }) {
+      const badge = $("net-status");
+      badge.dataset.state = online ? "online" : "offline";
+      badge.textContent = online ? strings.online : strings.offline;
+      const count = $("queue-count");
+      count.dataset.count = String(waiting);
+      count.textContent = syncing && waiting ? strings.syncing : fmt(strings.waiting, { num: waiting });
+      count.hidden = waiting === 0;
+      $("sync-now").hidden = waiting === 0 || !online;
+    },
+    fillCheckpoints(checkpoints, selectedId) {
+      const select = $("checkpoint");
+      select.replaceChildren();
+      const blank = new Option(strings.choose_checkpoint, "");
+      blank.disabled = true;
+      select.append(blank);
+      for (const c of checkpoints) select.append(new Option(c.name, String(c.id)));
+      select.value = selectedId ? String(selectedId) : "";
+      if (!checkpoints.length) this.notice(strings.no_checkpoints);
+    },
+    setDirection(visible, value) {
+      $("direction").hidden = !visible;
+      for (const button of document.querySelectorAll("[data-direction]")) {
+        button.setAttribute("aria-pressed", String(button.dataset.direction === value));
+      }
+    },
+    // verdict: {result, title?, attendee?: {name, position, organization, category: {name, color}}, note, undo?}
+    showResult(verdict) {
+      const panel = $("result");
+      const colour = colourFor(verdict.result);
+      panel.dataset.state = colour;
+      panel.dataset.result = verdict.result;
+      const person = verdict.attendee || null;
+      setText("result-title", verdict.title || strings[verdict.result] || strings.error);
+      setText("result-name", person ? person.name : "");
+      setText("result-detail", person ? [person.position, person.organization].filter(Boolean).join(" · ") : "");
+      const category = $("result-category");
+      category.textContent = person && person.category ? person.category.name : "";
+      category.hidden = !(person && person.category);
+      category.style.backgroundColor = person && person.category ? person.category.color : "";
+      setText("result-note", verdict.note || "");
+      $("undo").hidden = !verdict.undo;
+      panel.scrollIntoView({ block: "nearest" });
+    },
+    resetResult() {
+      const panel = $("result");
+      panel.dataset.state = "idle";
+      panel.dataset.result = "";
+      for (const id of ["result-title", "result-name", "result-detail", "result-category", "result-note"]) setText(id, "");
+      $("undo").hidden = true;
+    },
+    hideUndo() {
+      $("undo").hidden = true;
+    },
+    renderSearch(results, message, onPick) {
+      const list = $("search-results");
+      list.replaceChildren();
+      setText("search-message", message || "");
+      for (const entry of results) {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary outline";
+        button.dataset.testid = "search-result";
+        const name = document.createElement("strong");
+        name.textContent = entry.name;
+        const detail = document.createElement("small");
+        detail.textContent = [entry.position, entry.organization, entry.code, entry.checkedIn ? strings.checked_in : ""]
+          .filter(Boolean)
+          .join(" · ");
+        button.append(name, document.createElement("br"), detail);
+        button.addEventListener("click", () => onPick(entry));
+        item.append(button);
+        list.append(item);
+      }
+    },
+    showDifferences(rows) {
+      const list = $("difference-list");
+      list.replaceChildren();
+      for (const row of rows) {
+        const item = document.createElement("li");
+        item.textContent = fmt(strings.differs, {
+          name: row.name,
+          local: row.local ? strings[row.local] || row.local : "—",
+          server: strings[row.server] || row.server,
+        });
+        if (row.message) {
+          const note = document.createElement("small");
+          note.textContent = row.message;
+          item.append(document.createElement("br"), note);
+        }
+        list.append(item);
+      }
+      $("differences").hidden = rows.length === 0;
+    },
+  };
+}
