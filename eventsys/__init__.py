@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_tokens_bp)  # the organizer's token page: cookie sign-in, so CSRF-protected
     register_registration(app)
     register_attendance(app)
+    register_exposes(app)
     app.extensions["eventsys"]["load_event"] = event_by_slug_or_404
 
 
@@ -97,6 +98,16 @@ def register_attendance(app: Flask) -> None:
 
 # Modules of eventsys.attendance that define a blueprint `bp`, registered in this order.
 ATTENDANCE_BLUEPRINTS = ("api", "scanner_views", "manage_views", "desk_views", "arrivals_views", "report_views", "certificate_views")
+
+
+def register_exposes(app: Flask) -> None:
+    from eventsys.exposes import models  # noqa: F401  (its tables)
+
+    for name in EXPOSE_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"eventsys.exposes.{name}").bp)
+
+
+EXPOSE_BLUEPRINTS = ("manage_views", "public_views", "portal_views", "live_views")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -24,6 +24,7 @@ from eventsys.core.timezones import local_to_utc
 from eventsys.demo_data import EXPOSE_REGIONS, OTHER_ORGANIZATIONS, VENUES, demo_events
 from eventsys.events.models import Event, EventStatus, Organization, Room, Venue
 from eventsys.events.services import EventData, SessionData, SpeakerData, save_event, save_session
+from eventsys.exposes.demo import load_expose_demo
 from eventsys.extensions import db
 
 LOGIN_URL = "http://127.0.0.1:5000/login"
@@ -172,6 +173,7 @@ def load_demo() -> list[DemoLogin]:
         events = _events(_venues())
         logins = _accounts(events, organizations)
         load_attendance_demo(events, organizations)
+        load_expose_demo(events, organizations)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -28,6 +28,21 @@ PUBLIC_ENDPOINTS = {
     "attendance_scanner_views.scan_page",
     "attendance_scanner_views.service_worker",
     "attendance_scanner_views.pair",
+    # The published exposé schedule (published events only), its versions, .ics feeds and printable rundown.
+    "exposes_public_views.schedule",
+    "exposes_public_views.version",
+    "exposes_public_views.event_ics",
+    "exposes_public_views.presenter_ics",
+    "exposes_public_views.rundown_pdf",
+    # The presenter portal: the magic link's secret is the capability.
+    "exposes_portal_views.portal",
+    "exposes_portal_views.confirm",
+    "exposes_portal_views.upload_deck",
+    "exposes_portal_views.presenter_deck",
+    # Hall displays (now presenting / next up) of a published event, for a screen in the venue.
+    "exposes_live_views.hall_rooms",
+    "exposes_live_views.hall",
+    "exposes_live_views.hall_data",
 }
 
 

@@ -1,0 +1,1 @@
+"""Exposé programmes: presenters, the auto-scheduler, published versions, the presenter portal, live timekeeping."""
