@@ -20,8 +20,9 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from bench_db import postgres_database  # bench/ is on the path when a benchmark runs as a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -182,26 +183,6 @@ def import_work(url: str, data: bytes, rows: int):
         return {"phases": phases, "invited": invited, "mails": mails}
 
     return work
-
-
-def postgres_database(admin_url: str):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from eventsys.config import database_uri
-
-    admin = create_engine(database_uri(admin_url), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"eventsys_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_uri(admin_url)).set(database=name).render_as_string(hide_password=False)
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 def main() -> None:

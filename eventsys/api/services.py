@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from eventsys.accounts.models import EventRoleName
@@ -73,13 +73,14 @@ def revoke_token(session: Session, event: Event, token_id: int, now: datetime | 
     return token
 
 
+_ACTIVE_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))  # every API call: built once
+
+
 def active_token(session: Session, secret: str) -> ApiToken | None:
     """The unrevoked token whose secret this is; None for anything else."""
     if not TOKEN_SHAPE.match(secret):
         return None
-    return session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None))
-    )
+    return session.scalar(_ACTIVE_TOKEN, {"token_hash": hash_secret(secret)})
 
 
 def record_use(token: ApiToken, now: datetime | None = None) -> bool:

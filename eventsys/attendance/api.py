@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import joinedload
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.api import services as api_services
@@ -42,13 +43,16 @@ spec.add_tag("check-in", "Scanning tickets at checkpoints, for paired scanner de
 
 def _device(slug: str):
     token = require_token(EventRoleName.CHECKIN)
-    event = api_services.event_by_slug(db.session, slug)
-    if event is None:
-        api_error(404, "not_found", _("There is no event with this slug."))
-    require_event_scope(token, event)
-    device = devices.device_for_token(db.session, token)
-    if device is None:
-        api_error(403, "forbidden", _("This token does not belong to a paired scanner of this event. Pair the device again."))
+    device = devices.device_for_token(db.session, token)  # with its event: one query on the usual path
+    if device is not None and device.event.slug == slug:
+        event = device.event  # the token's own event (device_for_token checked), so in scope
+    else:  # something is wrong: the same checks in the same order as ever, for the right refusal
+        event = api_services.event_by_slug(db.session, slug)
+        if event is None:
+            api_error(404, "not_found", _("There is no event with this slug."))
+        require_event_scope(token, event)
+        if device is None:
+            api_error(403, "forbidden", _("This token does not belong to a paired scanner of this event. Pair the device again."))
     if devices.record_seen(device) and request.method == "GET":
         db.session.commit()
     return event, device
@@ -58,10 +62,14 @@ def _bad(message: str):
     api_error(400, "bad_request", message)
 
 
+# With the categories it admits (the rules need them): one query, built once.
+_CHECKPOINT = select(Checkpoint).where(Checkpoint.id == bindparam("checkpoint_id")).options(joinedload(Checkpoint.categories))
+
+
 def _checkpoint(event: Event, raw) -> Checkpoint:
     if not isinstance(raw, int) or isinstance(raw, bool):
         _bad(_("checkpoint_id must be a whole number."))
-    checkpoint = db.session.get(Checkpoint, raw)
+    checkpoint = db.session.scalars(_CHECKPOINT, {"checkpoint_id": raw}).unique().one_or_none()
     if checkpoint is None or checkpoint.event_id != event.id:
         api_error(404, "not_found", _("This event has no checkpoint with this id."))
     return checkpoint
@@ -109,9 +117,11 @@ def _time(raw, name: str) -> datetime:
 def scan(slug: str):
     event, device = _device(slug)
     fields = _scan_fields(event, request.get_json(silent=True))
-    outcome = scanning.scan_code(db.session, event, fields.pop("checkpoint"), fields.pop("code"), device=device, **fields)
+    checkpoint = fields.pop("checkpoint")  # held: the session keeps only rows something refers to, and the answer names it
+    outcome = scanning.scan_code(db.session, event, checkpoint, fields.pop("code"), device=device, **fields)
+    body = scanning.outcome_json(outcome)  # before the commit, which expires every row it would read again
     db.session.commit()
-    return jsonify(scanning.outcome_json(outcome))
+    return jsonify(body)
 
 
 @bp.post("/scans/sync")
@@ -135,9 +145,8 @@ def sync(slug: str):
         items.append(fields)
     results = []
     for fields in sorted(items, key=lambda f: f["device_time"]):  # in the order they happened
-        outcome = scanning.scan_code(
-            db.session, event, fields.pop("checkpoint"), fields.pop("code"), device=device, clock_offset=offset, now=now, **fields
-        )
+        checkpoint = fields.pop("checkpoint")  # held while the answer is made, as in scan()
+        outcome = scanning.scan_code(db.session, event, checkpoint, fields.pop("code"), device=device, clock_offset=offset, now=now, **fields)
         results.append(scanning.outcome_json(outcome) | {"nonce": outcome.scan.nonce})
     db.session.commit()
     order = {item.get("nonce"): i for i, item in enumerate(body["scans"])}

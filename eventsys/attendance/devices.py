@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from eventsys.accounts.models import EventRoleName, User
 from eventsys.api import services as api_services
@@ -167,9 +167,14 @@ def revoke_device(session: Session, device: ScannerDevice, now: datetime | None 
     session.flush()
 
 
+_DEVICE_OF_TOKEN = (  # asked on every scanner request: built once
+    select(ScannerDevice).where(ScannerDevice.api_token_id == bindparam("token_id")).options(joinedload(ScannerDevice.event, innerjoin=True))
+)
+
+
 def device_for_token(session: Session, token: ApiToken) -> ScannerDevice | None:
-    """The active device a (valid) API token belongs to; None for a token that is not a device's."""
-    device = session.scalar(select(ScannerDevice).where(ScannerDevice.api_token_id == token.id))
+    """The active device a (valid) API token belongs to, with its event; None for a token that is not a device's."""
+    device = session.scalar(_DEVICE_OF_TOKEN, {"token_id": token.id})
     if device is None or device.revoked_at is not None or device.event_id != token.event_id:
         return None
     return device

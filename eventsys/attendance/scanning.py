@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from eventsys.attendance.checkpoints import checkpoint_window
 from eventsys.attendance.models import (
@@ -78,12 +79,27 @@ def valid_nonce(nonce: object) -> bool:
 # Finding the ticket.
 
 
+# The statements of every scan, built once (building one costs about as much as running it);
+# their values are bound parameters.
+_TICKET = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .options(joinedload(Ticket.registration).joinedload(Registration.category), joinedload(Ticket.registration).joinedload(Registration.organization))
+)
+_SCAN_BY_NONCE = select(Scan.id).where(Scan.event_id == bindparam("event_id"), Scan.nonce == bindparam("nonce"))
+_LATEST = (
+    select(CheckIn)
+    .where(CheckIn.ticket_id == bindparam("ticket_id"), CheckIn.checkpoint_id == bindparam("checkpoint_id"), CheckIn.undone_at.is_(None))
+    .order_by(CheckIn.at.desc(), CheckIn.id.desc())
+    .limit(1)
+    .options(joinedload(CheckIn.device))
+)
+_LATEST_IN_SLOT = _LATEST.where(CheckIn.slot == bindparam("slot"))
+_INSERTS: dict[tuple, object] = {}
+
+
 def _ticket(session: Session, ticket_id: int) -> Ticket | None:
-    return session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .options(joinedload(Ticket.registration).joinedload(Registration.category), joinedload(Ticket.registration).joinedload(Registration.organization))
-    )
+    return session.scalar(_TICKET, {"ticket_id": ticket_id})
 
 
 def _other_event(session: Session, token: str, event: Event) -> Event | None:
@@ -104,13 +120,41 @@ def _other_event(session: Session, token: str, event: Event) -> Event | None:
     return session.get(Event, event_id)
 
 
+# The events' public keys, kept per process: a key is made once and never changes. Keyed by the
+# event's id and creation time, so that an id used again after a deletion (SQLite may reuse one)
+# never finds the old key; a signature that fails with a kept key is checked again with the stored
+# one, so a kept key can never turn a valid ticket away.
+_PUBLIC_KEYS: dict[tuple[int, datetime], bytes] = {}
+_PUBLIC_KEYS_KEPT = 256
+
+
+def _public_key(session: Session, event: Event, *, stored: bool = False) -> bytes:
+    cache_key = (event.id, event.created_at)
+    key = None if stored else _PUBLIC_KEYS.get(cache_key)
+    if key is None:
+        key = tickets.public_key_for(session, event)
+        if len(_PUBLIC_KEYS) >= _PUBLIC_KEYS_KEPT:
+            _PUBLIC_KEYS.clear()
+        _PUBLIC_KEYS[cache_key] = key
+    return key
+
+
+def _verify(session: Session, event: Event, token: str) -> tickets.TicketClaims:
+    try:
+        return tickets.verify_token(token, _public_key(session, event), event_id=event.id)
+    except tickets.InvalidTicketToken as error:
+        if error.reason != "signature":
+            raise
+        return tickets.verify_token(token, _public_key(session, event, stored=True), event_id=event.id)
+
+
 def _identify(session: Session, event: Event, code: str) -> _Verdict:
     if len(code) > MAX_CODE_LENGTH:
         return _Verdict(ScanResult.UNKNOWN, "too long")
     token = code.upper()
     if len(token) == tickets.TOKEN_LENGTH and re.fullmatch(r"[A-Z2-7]+", token):
         try:
-            claims = tickets.verify_token(token, tickets.public_key_for(session, event), event_id=event.id)
+            claims = _verify(session, event, token)
         except tickets.InvalidTicketToken:
             other = _other_event(session, token, event)
             if other is not None:
@@ -181,21 +225,33 @@ def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket
 
 
 def _insert_or_nothing(session: Session, model, values: dict, unique: list[str]):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the row: the new object, or None when the unique key is taken.
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new object, or None when the unique key is taken.
 
     One statement on both databases: no savepoint, no exception, no retry when racing writers collide.
+    `values` names every column but the id, so the object is made from them and the id, as if loaded.
     """
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique).returning(model)
-    return session.scalars(statement, execution_options={"populate_existing": True}).one_or_none()
+    statement = _INSERTS.get((dialect, model, *unique))
+    if statement is None:  # built once per database kind and table
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(model.__table__).on_conflict_do_nothing(index_elements=unique).returning(model.__table__.c.id)
+        _INSERTS[(dialect, model, *unique)] = statement
+    new_id = session.execute(statement, values).scalar()
+    if new_id is None:
+        return None
+    if session.identity_map.get(identity_key(model, new_id)) is not None:  # an id used again (SQLite) while this session holds the old row
+        return session.get(model, new_id, populate_existing=True)
+    row = model(id=new_id, **values)
+    make_transient_to_detached(row)
+    session.add(row)  # persistent and unchanged: no UPDATE at the commit
+    return row
 
 
 def _latest(session: Session, ticket: Ticket, checkpoint: Checkpoint, slot: str | None = None) -> CheckIn | None:
-    query = select(CheckIn).where(CheckIn.ticket_id == ticket.id, CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None))
-    if slot is not None:
-        query = query.where(CheckIn.slot == slot)
-    return session.scalar(query.order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(1).options(joinedload(CheckIn.device)))
+    params = {"ticket_id": ticket.id, "checkpoint_id": checkpoint.id}
+    if slot is None:
+        return session.scalar(_LATEST, params)
+    return session.scalar(_LATEST_IN_SLOT, params | {"slot": slot})
 
 
 def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source, device, user) -> _Verdict:
@@ -218,6 +274,7 @@ def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source,
             "at": at,
             "device_id": device.id if device else None,
             "user_id": user.id if user else None,
+            "undone_at": None,
         },
         ["ticket_id", "checkpoint_id", "slot"],
     )
@@ -230,9 +287,10 @@ def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source,
 
 
 def _replay(session: Session, event: Event, nonce: str) -> ScanOutcome | None:
-    scan = session.scalar(select(Scan).where(Scan.event_id == event.id, Scan.nonce == nonce))
-    if scan is None:
+    scan_id = session.scalar(_SCAN_BY_NONCE, {"event_id": event.id, "nonce": nonce})  # seldom found
+    if scan_id is None:
         return None
+    scan = session.get(Scan, scan_id)
     checkin = scan.checkin
     ok = scan.result == ScanResult.OK
     outcome = ScanOutcome(
