@@ -20,7 +20,7 @@ from eventsys.api import services as api_services
 from eventsys.api.auth import require_event_scope, require_token
 from eventsys.api.openapi import SECURITY, errors, json_response, path_parameter, spec
 from eventsys.api.responses import api_error, iso_utc
-from eventsys.attendance import devices, scanning
+from eventsys.attendance import devices, scanning, verdicts
 from eventsys.attendance.checkpoints import event_checkpoints
 from eventsys.attendance.models import CheckIn, CheckInSource, Checkpoint, Direction, ScanResult
 from eventsys.core.access import api_access
@@ -119,7 +119,7 @@ def scan(slug: str):
     fields = _scan_fields(event, request.get_json(silent=True))
     checkpoint = fields.pop("checkpoint")  # held: the session keeps only rows something refers to, and the answer names it
     outcome = scanning.scan_code(db.session, event, checkpoint, fields.pop("code"), device=device, **fields)
-    body = scanning.outcome_json(outcome)  # before the commit, which expires every row it would read again
+    body = verdicts.outcome_json(outcome)  # before the commit, which expires every row it would read again
     db.session.commit()
     return jsonify(body)
 
@@ -147,7 +147,7 @@ def sync(slug: str):
     for fields in sorted(items, key=lambda f: f["device_time"]):  # in the order they happened
         checkpoint = fields.pop("checkpoint")  # held while the answer is made, as in scan()
         outcome = scanning.scan_code(db.session, event, checkpoint, fields.pop("code"), device=device, clock_offset=offset, now=now, **fields)
-        results.append(scanning.outcome_json(outcome) | {"nonce": outcome.scan.nonce})
+        results.append(verdicts.outcome_json(outcome) | {"nonce": outcome.scan.nonce})
     db.session.commit()
     order = {item.get("nonce"): i for i, item in enumerate(body["scans"])}
     results.sort(key=lambda r: order.get(r["nonce"], 0))

@@ -13,12 +13,11 @@ from eventsys.attendance import certificates
 from eventsys.attendance.arrivals import checkpoints_of
 from eventsys.attendance.models import Certificate
 from eventsys.core.access import event_role_required, public
-from eventsys.core.form_base import BaseForm, choice_id
+from eventsys.core.form_base import BaseForm, MultiCheckboxField, choice_id
 from eventsys.core.rules import RuleViolation, attach_to_form
 from eventsys.events.models import EVENT_STATUS_LABELS
 from eventsys.extensions import db, limiter
 from eventsys.registration import services as registration_services
-from eventsys.registration.forms import MultiCheckboxField
 from eventsys.registration.models import Registration
 from eventsys.registration.tickets import event_when
 

@@ -20,9 +20,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from eventsys.attendance.checkpoint_admin import POLICY_LABELS
 from eventsys.attendance.models import ChangeAction, CheckInSource, Direction, EntryPolicy, ScanResult
-from eventsys.core.form_base import BaseForm, choice_id
+from eventsys.core.form_base import DATETIME_FORMATS, BaseForm, MultiCheckboxField, choice_id
 from eventsys.core.rules import RuleViolation
-from eventsys.registration.forms import DATETIME_FORMATS, MultiCheckboxField
 from eventsys.registration.phones import normalize_mobile
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100

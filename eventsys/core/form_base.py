@@ -1,6 +1,8 @@
 """What every form shares: NUL-free text and id choices that fail politely."""
 from flask_babel import get_translations
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 def _without_nul(value):
@@ -41,3 +43,17 @@ def choice_id(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return -1
+
+
+# What several features' forms share: how a <input type="datetime-local"> arrives, and a list of checkboxes.
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+# Browsers send seconds when the input's step asks for them; the first format is the one rendered.
+DATETIME_FORMATS = [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S"]
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # year 1 or 9999 would overflow when moved to UTC
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes (categories, checkpoints)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -2,13 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from eventsys.core.form_base import BaseForm, choice_id
+from eventsys.core.form_base import DATETIME_FORMAT, DATETIME_FORMATS, FIRST_YEAR, LAST_YEAR, BaseForm, choice_id  # noqa: F401
 from eventsys.events.models import EVENT_KIND_LABELS, EVENT_STATUS_LABELS, SESSION_TYPE_LABELS
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-# Browsers send seconds when the input's step asks for them; the first format is the one rendered.
-DATETIME_FORMATS = [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S"]
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _plausible_year(form, field):

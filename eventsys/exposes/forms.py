@@ -13,8 +13,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from eventsys.config import LANGUAGES
-from eventsys.core.form_base import BaseForm, choice_id
-from eventsys.events.forms import DATETIME_FORMATS, FIRST_YEAR, LAST_YEAR
+from eventsys.core.form_base import DATETIME_FORMATS, FIRST_YEAR, LAST_YEAR, BaseForm, choice_id
 from eventsys.exposes.models import RuleSeverity
 from eventsys.exposes.services import ORDER_LABELS, RULE_LABELS, SEVERITY_LABELS
 

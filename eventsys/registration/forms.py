@@ -11,29 +11,20 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.fields import ColorField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsys.core.form_base import BaseForm, choice_id
+from eventsys.core.form_base import DATETIME_FORMATS, FIRST_YEAR, LAST_YEAR, BaseForm, MultiCheckboxField, choice_id  # noqa: F401
 from eventsys.core.rules import RuleViolation
 from eventsys.registration.models import QUESTION_KIND_LABELS, Question, QuestionKind
 from eventsys.registration.phones import normalize_mobile
 
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 NIP_LENGTH = 18
 YES_NO_CHOICES = [("yes", _l("Yes")), ("no", _l("No"))]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _plausible_year(form, field):
