@@ -27,7 +27,7 @@ from eventsys.core.db import utcnow
 from eventsys.core.pdf import data_uri
 from eventsys.core.qr import qr_svg
 from eventsys.core.rules import RuleViolation, attach_to_form
-from eventsys.core.timezones import local_to_utc, to_local
+from eventsys.core.timezones import form_local, form_utc, to_local
 from eventsys.events.models import EVENT_STATUS_LABELS, AgendaSession
 from eventsys.extensions import db
 from eventsys.registration import seats
@@ -47,12 +47,20 @@ def _page(template: str, **context):
     )
 
 
-def _local(value):
-    return to_local(value, g.event.timezone).replace(tzinfo=None) if value else None
 
 
-def _utc(value):
-    return local_to_utc(value, g.event.timezone) if value else None
+
+
+def _commit_flashing(call, done: str) -> None:
+    """Run a service call and commit with `done` flashed, or roll back with the refusal flashed."""
+    try:
+        call()
+    except RuleViolation as violation:
+        db.session.rollback()
+        flash(violation.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
 
 
 # The overview and checkpoints.
@@ -103,8 +111,8 @@ def _checkpoint_form(checkpoint=None) -> CheckpointForm:
         form.name.data = checkpoint.name
         form.session_id.data = checkpoint.session_id or 0
         form.category_ids.data = [c.id for c in checkpoint.categories]
-        form.opens_at.data = _local(checkpoint.opens_at)
-        form.closes_at.data = _local(checkpoint.closes_at)
+        form.opens_at.data = form_local(checkpoint.opens_at, g.event.timezone)
+        form.closes_at.data = form_local(checkpoint.closes_at, g.event.timezone)
         form.policy.data = checkpoint.policy.value
     return form
 
@@ -117,8 +125,8 @@ def _save_checkpoint(checkpoint=None):
             policy=form.policy.data or "",
             session_id=form.session_id.data or None,
             category_ids=[i for i in (form.category_ids.data or [])],
-            opens_at=_utc(form.opens_at.data),
-            closes_at=_utc(form.closes_at.data),
+            opens_at=form_utc(form.opens_at.data, g.event.timezone),
+            closes_at=form_utc(form.closes_at.data, g.event.timezone),
         )
         try:
             saved = checkpoint_admin.save_checkpoint(db.session, g.event, data, checkpoint)
@@ -157,14 +165,7 @@ def delete_checkpoint(slug: str, checkpoint_id: int):
     checkpoint = _checkpoint_or_404(checkpoint_id)
     if ActionForm().validate_on_submit():
         name = checkpoint.name
-        try:
-            checkpoint_admin.delete_checkpoint(db.session, checkpoint)
-        except RuleViolation as violation:
-            db.session.rollback()
-            flash(violation.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Checkpoint “%(name)s” deleted.", name=name), "success")
+        _commit_flashing(lambda: checkpoint_admin.delete_checkpoint(db.session, checkpoint), _("Checkpoint “%(name)s” deleted.", name=name))
     return redirect(url_for(".index", slug=slug))
 
 
@@ -339,14 +340,7 @@ def undo(slug: str, registration_id: int):
     checkin = checkin_admin.checkin_of(db.session, registration, form.checkin_id.data)
     if checkin is None:
         abort(404)
-    try:
-        checkin_admin.undo(db.session, checkin, user=current_user, reason=form.reason.data)
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Check-in undone."), "success")
+    _commit_flashing(lambda: checkin_admin.undo(db.session, checkin, user=current_user, reason=form.reason.data), _("Check-in undone."))
     return _back_to_person(registration)
 
 
@@ -359,14 +353,9 @@ def restore(slug: str, registration_id: int):
         checkin = checkin_admin.checkin_of(db.session, registration, form.checkin_id.data)
         if checkin is None:
             abort(404)
-        try:
-            checkin_admin.restore(db.session, checkin, user=current_user, reason=form.reason.data or "")
-        except RuleViolation as violation:
-            db.session.rollback()
-            flash(violation.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Check-in restored."), "success")
+        _commit_flashing(
+            lambda: checkin_admin.restore(db.session, checkin, user=current_user, reason=form.reason.data or ""), _("Check-in restored.")
+        )
     return _back_to_person(registration)
 
 
@@ -381,7 +370,7 @@ def manual(slug: str, registration_id: int):
     try:
         outcome = checkin_admin.record_manual(
             db.session, g.event, checkpoint, registration, user=current_user, nonce=form.nonce.data or "",
-            reason=form.reason.data or "", direction=Direction(form.direction.data), at=_utc(form.at.data),
+            reason=form.reason.data or "", direction=Direction(form.direction.data), at=form_utc(form.at.data, g.event.timezone),
         )
     except RuleViolation as violation:
         db.session.rollback()

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from eventsys.attendance.arrivals import checked_in_counts, checkpoints_of, entered, inside_counts, live_checkins
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
+from eventsys.core.tabular import safe_cell
 from eventsys.core.timezones import to_local, zone_abbreviation
 from eventsys.events.models import AgendaSession, Event, Organization
 from eventsys.registration.models import STATE_LABELS, DelegateCategory, Registration, RegistrationState
-from eventsys.registration.organizer_services import _safe_cell as safe_cell  # the registrant export's guard
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"

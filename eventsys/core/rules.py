@@ -17,3 +17,17 @@ def attach_to_form(form, violation: RuleViolation) -> None:
         field.errors = list(field.errors) + [violation.message]
     else:
         form.form_errors.append(violation.message)
+
+
+def commit_or_attach(form, call) -> bool:
+    """Run a service call and commit; on a RuleViolation roll back (nothing stored) and show it on the form."""
+    from eventsys.extensions import db
+
+    try:
+        call()
+    except RuleViolation as violation:
+        db.session.rollback()
+        attach_to_form(form, violation)
+        return False
+    db.session.commit()
+    return True

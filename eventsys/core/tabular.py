@@ -293,3 +293,52 @@ def _build_table(fmt: str, cells: Iterable[tuple[int, list[str]]], columns: Sequ
     if not rows:
         raise TableError(_("The file has column names but no rows below them. Add one row for each entry."))
     return Table(fmt, frozenset(positions.values()), rows, header_row, ignored)
+
+
+# What imports report and offer, the same for every import.
+
+
+@dataclass
+class RowProblem:
+    """Why one row of an uploaded table cannot be imported ("row 4: …")."""
+
+    row: int
+    message: str
+
+    @property
+    def text(self) -> str:
+        return _("Row %(row)d: %(message)s", row=self.row, message=self.message)
+
+
+def template_csv(rows: Sequence[Sequence[str]]) -> bytes:
+    """A template to fill in, as CSV with a UTF-8 BOM (so Excel reads the accents right)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return _UTF8_BOM + out.getvalue().encode("utf-8")
+
+
+def template_xlsx(rows: Sequence[Sequence[str]], *, title: str, widths: Sequence[int]) -> bytes:
+    """The same template as an Excel sheet named `title`, with its columns `widths` characters wide."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Text an exported spreadsheet will not run as a formula; '+62812…' phone numbers stay as they are."""
+    if value.startswith(_FORMULA_START) and not (value[0] in "+-" and value[1:].replace(" ", "").isdigit()):
+        return "'" + value
+    return value

@@ -44,3 +44,13 @@ def to_local(value: datetime, zone: str) -> datetime:
 def local_to_utc(naive_local: datetime, zone: str) -> datetime:
     """A wall-clock time typed by an organizer, in the event's zone, as UTC."""
     return naive_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def form_local(value: datetime | None, zone: str) -> datetime | None:
+    """A stored UTC time as a datetime-local form field shows it: the zone's wall clock, naive."""
+    return to_local(value, zone).replace(tzinfo=None) if value else None
+
+
+def form_utc(value: datetime | None, zone: str) -> datetime | None:
+    """A datetime-local form field's value (the zone's wall clock) as UTC, or None when left empty."""
+    return local_to_utc(value, zone) if value else None

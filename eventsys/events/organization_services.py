@@ -1,8 +1,6 @@
 """Organizations: one row per region or body (by name, ignoring case and spaces), logos, imports."""
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,10 +11,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from eventsys.core import tabular
 from eventsys.core.images import clean_image
 from eventsys.core.rules import RuleViolation
 from eventsys.core.storage import Storage
-from eventsys.core.tabular import Column, Row, Table
+from eventsys.core.tabular import Column, Row, RowProblem, Table
 from eventsys.core.timezones import is_valid_zone
 from eventsys.events.models import Organization, OrganizationKind
 
@@ -220,16 +219,6 @@ def save_organization(
 
 
 @dataclass
-class RowProblem:
-    row: int
-    message: str
-
-    @property
-    def text(self) -> str:
-        return _("Row %(row)d: %(message)s", row=self.row, message=self.message)
-
-
-@dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
@@ -343,21 +332,8 @@ def import_organizations(session: Session, table: Table) -> ImportResult:
 
 
 def template_csv() -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(TEMPLATE_ROWS)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")  # the BOM makes Excel read UTF-8
+    return tabular.template_csv(TEMPLATE_ROWS)
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "organizations"
-    for row in TEMPLATE_ROWS:
-        sheet.append(row)
-    for letter, width in zip("ABCD", (40, 24, 24, 14), strict=True):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return tabular.template_xlsx(TEMPLATE_ROWS, title="organizations", widths=(40, 24, 24, 14))

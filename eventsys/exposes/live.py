@@ -162,7 +162,7 @@ def live_rooms(session: Session, event: Event) -> list[tuple[Room, int]]:
 
 def _programme(session: Session, event: Event) -> ExposeProgramme:
     """The settings without writing (pages polled every few seconds must not take a write lock)."""
-    return session.get(ExposeProgramme, event.id) or ExposeProgramme(event_id=event.id, talk_minutes=10, qa_minutes=5, buffer_minutes=2)
+    return session.get(ExposeProgramme, event.id) or services.default_programme(event)
 
 
 def _reslotted(session: Session, event: Event, performance: Performance, slot: VersionSlot, version: ScheduleVersion) -> bool:

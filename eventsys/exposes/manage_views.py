@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import event_role_required
 from eventsys.core.i18n import local_time
-from eventsys.core.rules import RuleViolation, attach_to_form
+from eventsys.core.rules import RuleViolation, commit_or_attach
 from eventsys.core.tabular import TableError, read_table
-from eventsys.core.timezones import local_to_utc, to_local
-from eventsys.events.models import EVENT_STATUS_LABELS, Event
+from eventsys.core.timezones import form_local, form_utc, local_to_utc, to_local
+from eventsys.events.models import EVENT_STATUS_LABELS
 from eventsys.events.services import rooms_for_event
 from eventsys.exposes import grid, presenter_import, presenters, publishing, services
 from eventsys.exposes.forms import ConfirmForm, ImportForm, PanelForm, PresenterForm, ProgrammeForm, PublishForm
@@ -29,24 +29,10 @@ def _page(template: str, **context):
     return render_template(f"exposes/{template}", event=g.event, status_labels=EVENT_STATUS_LABELS, **context)
 
 
-def _saved(form, call) -> bool:
-    """Run a rule and commit; False (rolled back, nothing stored) with the refusal on the form."""
-    try:
-        call()
-    except RuleViolation as violation:
-        db.session.rollback()
-        attach_to_form(form, violation)
-        return False
-    db.session.commit()
-    return True
 
 
-def _local(value, event: Event):
-    return to_local(value, event.timezone).replace(tzinfo=None) if value else None
 
 
-def _utc(value, event: Event):
-    return local_to_utc(value, event.timezone) if value else None
 
 
 # Settings and panels
@@ -65,11 +51,11 @@ def settings(slug: str):
             qa_minutes=form.qa_minutes.data,
             buffer_minutes=form.buffer_minutes.data,
             step_minutes=form.step_minutes.data,
-            deck_deadline=_utc(form.deck_deadline.data, event),
+            deck_deadline=form_utc(form.deck_deadline.data, event.timezone),
             deck_max_mb=form.deck_max_mb.data,
             severities={rule: RuleSeverity(getattr(form, rule).data) for rule in services.RULES},
         )
-        if _saved(form, lambda: services.save_programme(db.session, event, data)):
+        if commit_or_attach(form, lambda: services.save_programme(db.session, event, data)):
             flash(_("Exposé settings saved."), "success")
             return redirect(url_for("exposes_manage_views.settings", slug=slug))
     else:
@@ -83,7 +69,7 @@ def _programme_form(programme) -> ProgrammeForm:
     form.order_preference.data = programme.order_preference.value
     for name in ("talk_minutes", "qa_minutes", "buffer_minutes", "step_minutes", "deck_max_mb"):
         getattr(form, name).data = getattr(programme, name)
-    form.deck_deadline.data = _local(programme.deck_deadline, g.event)
+    form.deck_deadline.data = form_local(programme.deck_deadline, g.event.timezone)
     for rule in services.RULES:
         getattr(form, rule).data = services.severity_of(programme, rule).value
     return form
@@ -109,7 +95,7 @@ def _panels_page(form: ProgrammeForm, failed: tuple[int, PanelForm] | None = Non
 @organizer_only
 def save_panel(slug: str, block_id: int):
     form = PanelForm(prefix=f"panel{block_id}")
-    if form.validate_on_submit() and _saved(
+    if form.validate_on_submit() and commit_or_attach(
         form, lambda: services.save_panel(db.session, g.event, block_id, form.moderator.data, form.members.data)
     ):
         flash(_("Panel saved."), "success")
@@ -136,11 +122,11 @@ def _presenter_form(presenter: Presenter | None) -> PresenterForm:
         (b.id, services.block_label(b, event.timezone)) for b in services.blocks_for(db.session, event)
     ]
     if request.method == "GET" and presenter is not None:
-        form.available_from.data = _local(presenter.available_from, event)
-        form.available_until.data = _local(presenter.available_until, event)
+        form.available_from.data = form_local(presenter.available_from, event.timezone)
+        form.available_until.data = form_local(presenter.available_until, event.timezone)
         form.room_id.data = presenter.room_id or 0
         form.pinned_block_id.data = presenter.pinned_block_id or 0
-        form.pinned_start.data = _local(presenter.pinned_start, event).time() if presenter.pinned_start else None
+        form.pinned_start.data = form_local(presenter.pinned_start, event.timezone).time() if presenter.pinned_start else None
     return form
 
 
@@ -166,8 +152,8 @@ def _save_presenter(form: PresenterForm, presenter: Presenter | None) -> Present
             talk_minutes=form.talk_minutes.data,
             qa_minutes=form.qa_minutes.data,
             protocol_rank=form.protocol_rank.data,
-            available_from=_utc(form.available_from.data, event),
-            available_until=_utc(form.available_until.data, event),
+            available_from=form_utc(form.available_from.data, event.timezone),
+            available_until=form_utc(form.available_until.data, event.timezone),
             room_id=form.room_id.data or None,
             pinned_block_id=form.pinned_block_id.data or None,
             pinned_start=pinned_start,
@@ -175,7 +161,7 @@ def _save_presenter(form: PresenterForm, presenter: Presenter | None) -> Present
         result.append(presenters.save_presenter(db.session, event, data, presenter))
 
     try:
-        ok = _saved(form, call)
+        ok = commit_or_attach(form, call)
     except IntegrityError:  # the same organization added twice at the same moment
         db.session.rollback()
         form.organization_id.errors = [_("This organization already presents at this event; edit its entry instead.")]

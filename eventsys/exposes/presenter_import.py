@@ -6,8 +6,6 @@ checks as the form (presenters.save_presenter); any problem in any row leaves ev
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -15,8 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eventsys.core import tabular
 from eventsys.core.rules import RuleViolation
-from eventsys.core.tabular import Column, Table
+from eventsys.core.tabular import Column, RowProblem, Table
 from eventsys.core.timezones import local_to_utc, to_local
 from eventsys.events.models import Event, Organization
 from eventsys.exposes import presenters
@@ -43,16 +42,6 @@ TEMPLATE_ROWS = (
     ("Kota Cirebon", "Drs. Nasrudin Azis, SH", "Wali Kota Cirebon", "walikota@cirebonkota.go.id", "id", "10", "5", "1", "", ""),
     ("Kab. Siak", "Drs. H. Syamsuar, M.Si", "Bupati Siak", "bupati@siakkab.go.id", "id", "", "", "2", "13:00", "16:00"),
 )
-
-
-@dataclass
-class RowProblem:
-    row: int
-    message: str
-
-    @property
-    def text(self) -> str:
-        return _("Row %(row)d: %(message)s", row=self.row, message=self.message)
 
 
 @dataclass
@@ -164,6 +153,4 @@ def _with_row(data: presenters.PresenterData, row, event: Event) -> presenters.P
 
 
 def template_csv() -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(TEMPLATE_ROWS)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
+    return tabular.template_csv(TEMPLATE_ROWS)

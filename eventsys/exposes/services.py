@@ -100,14 +100,16 @@ def programme_for(session: Session, event: Event) -> ExposeProgramme:
     """The event's exposé settings, made with the defaults on first use."""
     programme = session.get(ExposeProgramme, event.id)
     if programme is None:
-        programme = ExposeProgramme(
-            event_id=event.id, order_preference=OrderPreference.PROTOCOL, talk_minutes=10, qa_minutes=5, buffer_minutes=2,
-            step_minutes=5, deck_max_mb=50, overlap=RuleSeverity.BLOCK, outside_availability=RuleSeverity.BLOCK,
-            outside_block=RuleSeverity.BLOCK, double_booked=RuleSeverity.BLOCK, short_buffer=RuleSeverity.WARN,
-        )
+        programme = default_programme(event)
         session.add(programme)
         session.flush()
     return programme
+
+
+def default_programme(event: Event) -> ExposeProgramme:
+    """Unsaved settings holding the model's defaults (column defaults apply only at INSERT), for reading without a write."""
+    defaults = {column.key: column.default.arg for column in ExposeProgramme.__table__.columns if column.default is not None}
+    return ExposeProgramme(event_id=event.id, **defaults)
 
 
 def severity_of(programme: ExposeProgramme, rule: str) -> RuleSeverity:

@@ -1,8 +1,6 @@
 """Delegate list import: every row is checked first; with any problem nothing is invited."""
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,11 +12,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from eventsys.core import tabular
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
-from eventsys.core.tabular import Column, Table
+from eventsys.core.tabular import Column, RowProblem, Table
 from eventsys.events.models import Event, Organization
-from eventsys.events.organization_services import RowProblem
 from eventsys.registration import invitations, notifications, seats
 from eventsys.registration.models import (
     DelegateInvitation,
@@ -236,23 +234,8 @@ def invite(session: Session, event: Event, invitees: list[Invitee], *,
 
 
 def template_csv() -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(TEMPLATE_ROWS)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    return tabular.template_csv(TEMPLATE_ROWS)
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "delegates"
-    for row in TEMPLATE_ROWS:
-        sheet.append(row)
-    for letter, width in zip("ABCDEFG", (32, 32, 26, 26, 18, 18, 10), strict=True):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
+    return tabular.template_xlsx(TEMPLATE_ROWS, title="delegates", widths=(32, 32, 26, 26, 18, 18, 10))

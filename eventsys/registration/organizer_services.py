@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from eventsys.core.rules import RuleViolation
+from eventsys.core.tabular import safe_cell
 from eventsys.core.timezones import to_local, zone_abbreviation
 from eventsys.events.models import Event, Organization
 from eventsys.registration import notifications, seats, services, tickets
@@ -192,23 +193,13 @@ def export_rows(session: Session, event: Event, filters: RegistrantFilters) -> I
         ]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(value: str) -> str:
-    """Text a spreadsheet will not run as a formula; '+62812…' phone numbers stay as they are."""
-    if value.startswith(_FORMULA_START) and not (value[0] in "+-" and value[1:].replace(" ", "").isdigit()):
-        return "'" + value
-    return value
-
-
 def export_csv(session: Session, event: Event, filters: RegistrantFilters) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(export_headers(event))
     for row in export_rows(session, event, filters):
         row[10] = row[10].strftime("%Y-%m-%d %H:%M")
-        writer.writerow([_safe_cell(str(v)) for v in row])
+        writer.writerow([safe_cell(str(v)) for v in row])
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")  # the BOM makes Excel read UTF-8
 
 
@@ -229,7 +220,7 @@ def export_xlsx(session: Session, event: Event, filters: RegistrantFilters) -> b
     sheet.append(header)
     sheet.freeze_panes = "A2"
     for row in export_rows(session, event, filters):
-        cells = [_safe_cell(v) if isinstance(v, str) else v for v in row]
+        cells = [safe_cell(v) if isinstance(v, str) else v for v in row]
         when = WriteOnlyCell(sheet, value=cells[10])
         when.number_format = "yyyy-mm-dd hh:mm"
         cells[10] = when

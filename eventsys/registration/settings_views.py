@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import event_role_required
-from eventsys.core.rules import RuleViolation, attach_to_form
-from eventsys.core.timezones import local_to_utc, to_local
-from eventsys.events.models import EVENT_STATUS_LABELS, Event
+from eventsys.core.rules import RuleViolation, commit_or_attach
+from eventsys.core.timezones import form_local, form_utc, to_local
+from eventsys.events.models import EVENT_STATUS_LABELS
 from eventsys.extensions import db
 from eventsys.registration import seats
 from eventsys.registration import settings_services as rules
@@ -40,24 +40,10 @@ def _page(template: str, **context):
     )
 
 
-def _saved(form, call) -> bool:
-    """Run a settings rule and commit; False (rolled back) with the refusal on the form."""
-    try:
-        call()
-    except RuleViolation as violation:
-        db.session.rollback()
-        attach_to_form(form, violation)
-        return False
-    db.session.commit()
-    return True
 
 
-def _local(value, event: Event):
-    return to_local(value, event.timezone).replace(tzinfo=None) if value else None
 
 
-def _utc(value, event: Event):
-    return local_to_utc(value, event.timezone) if value else None
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -68,21 +54,21 @@ def settings(slug: str):
     form = SettingsForm()
     if request.method == "GET" and current is not None:
         form.enabled.data = current.enabled
-        form.opens_at.data = _local(current.opens_at, event)
-        form.closes_at.data = _local(current.closes_at, event)
+        form.opens_at.data = form_local(current.opens_at, event.timezone)
+        form.closes_at.data = form_local(current.closes_at, event.timezone)
         form.capacity.data = current.capacity
         form.organization_quota.data = current.organization_quota
         form.consent_text.data = current.consent_text
     if form.validate_on_submit():
         data = rules.SettingsData(
             enabled=form.enabled.data,
-            opens_at=_utc(form.opens_at.data, event),
-            closes_at=_utc(form.closes_at.data, event),
+            opens_at=form_utc(form.opens_at.data, event.timezone),
+            closes_at=form_utc(form.closes_at.data, event.timezone),
             capacity=form.capacity.data,
             organization_quota=form.organization_quota.data,
             consent_text=form.consent_text.data or "",
         )
-        if _saved(form, lambda: rules.save_settings(db.session, event, data)):
+        if commit_or_attach(form, lambda: rules.save_settings(db.session, event, data)):
             flash(_("Registration settings saved."), "success")
             return redirect(url_for("registration_settings.settings", slug=slug))
     return _page(
@@ -126,7 +112,7 @@ def _save_category(form: CategoryForm, category: DelegateCategory | None) -> boo
         color=form.color.data or "",
         position=form.position.data or 0,
     )
-    return _saved(form, lambda: rules.save_category(db.session, g.event, data, category))
+    return commit_or_attach(form, lambda: rules.save_category(db.session, g.event, data, category))
 
 
 @bp.route("/categories", methods=["GET", "POST"])
@@ -185,7 +171,7 @@ def _save_question(form: QuestionForm, question: Question | None) -> bool:
         choices=form.choices.data or "",
         position=form.position.data or 0,
     )
-    return _saved(form, lambda: rules.save_question(db.session, g.event, data, question))
+    return commit_or_attach(form, lambda: rules.save_question(db.session, g.event, data, question))
 
 
 def _question_page(form: QuestionForm, question: Question | None):
@@ -271,7 +257,7 @@ def sessions(slug: str):
     if form.validate_on_submit():
         if not form.session_id.data:
             form.session_id.errors = [_("Choose a session.")]
-        elif _saved(form, lambda: rules.add_session_option(db.session, g.event, form.session_id.data, form.capacity.data)):
+        elif commit_or_attach(form, lambda: rules.add_session_option(db.session, g.event, form.session_id.data, form.capacity.data)):
             flash(_("The session now has its own sign-up."), "success")
             return redirect(url_for("registration_settings.sessions", slug=slug))
     return _sessions_page(form)
@@ -282,7 +268,7 @@ def sessions(slug: str):
 def option_capacity(slug: str, option_id: int):
     option = _option_of(option_id)
     form = OptionCapacityForm()
-    if form.validate_on_submit() and _saved(form, lambda: rules.change_option_capacity(db.session, option, form.capacity.data)):
+    if form.validate_on_submit() and commit_or_attach(form, lambda: rules.change_option_capacity(db.session, option, form.capacity.data)):
         flash(_("Changes saved."), "success")
         return redirect(url_for("registration_settings.sessions", slug=slug))
     errors = list(form.capacity.errors) + list(form.form_errors) or [_("Check the capacity.")]
