@@ -71,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     register_registration(app)
     register_attendance(app)
     register_exposes(app)
+    register_exhibition(app)
+    register_awards(app)
     app.extensions["eventsys"]["load_event"] = event_by_slug_or_404
 
 
@@ -108,6 +110,29 @@ def register_exposes(app: Flask) -> None:
 
 
 EXPOSE_BLUEPRINTS = ("manage_views", "public_views", "portal_views", "live_views")
+
+
+def _register_feature(app: Flask, package: str, modules: tuple[str, ...]) -> None:
+    importlib.import_module(f"eventsys.{package}.models")  # its tables, before any view imports them
+    for name in modules:
+        module = importlib.import_module(f"eventsys.{package}.{name}")
+        app.register_blueprint(module.bp)
+        if getattr(module, "CSRF_EXEMPT", False):  # bearer-token APIs: no cookie, no CSRF
+            csrf.exempt(module.bp)
+
+
+def register_exhibition(app: Flask) -> None:
+    _register_feature(app, "exhibition", EXHIBITION_BLUEPRINTS)
+
+
+EXHIBITION_BLUEPRINTS = ("manage_views", "portal_views", "upload_views", "file_views", "hall_views", "engagement_views", "analytics_views")
+
+
+def register_awards(app: Flask) -> None:
+    _register_feature(app, "awards", AWARDS_BLUEPRINTS)
+
+
+AWARDS_BLUEPRINTS = ("manage_views", "nomination_views", "jury_views", "results_views", "public_views", "show_views", "stage_views", "poll_views")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Virtual exhibitions: pavilions, booths, exhibitor uploads, moderation, the visitor hall, analytics."""

@@ -1,0 +1,94 @@
+"""Who sees and edits what in an exhibition: the phase it is in, staff and exhibitors, the booths an account may edit.
+
+Every exhibition view asks these functions; none decides visibility on its own.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eventsys.accounts.models import EventRole, EventRoleName
+from eventsys.core.db import utcnow
+from eventsys.events.models import Event
+from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaState
+
+
+class Phase(enum.StrEnum):
+    BEFORE = "before"  # only exhibitors and organizers see the hall
+    OPEN = "open"  # visitors browse, vote and write in guestbooks
+    ARCHIVE = "archive"  # read-only: browsing yes, votes, guestbook and uploads no
+
+
+def exhibition_for(session: Session, event: Event) -> Exhibition:
+    """The event's exhibition settings, created with the defaults the first time they are asked for."""
+    exhibition = session.get(Exhibition, event.id)
+    if exhibition is None:
+        exhibition = Exhibition(event_id=event.id)
+        session.add(exhibition)
+        session.flush()
+    return exhibition
+
+
+def opening_period(exhibition: Exhibition, event: Event) -> tuple[datetime, datetime]:
+    return exhibition.opens_at or event.starts_at, exhibition.closes_at or event.ends_at
+
+
+def phase(exhibition: Exhibition, event: Event, now: datetime | None = None) -> Phase:
+    now = now or utcnow()
+    opens, closes = opening_period(exhibition, event)
+    if now < opens:
+        return Phase.BEFORE
+    if now > closes:
+        return Phase.ARCHIVE
+    return Phase.OPEN
+
+
+def is_staff(user, event: Event) -> bool:
+    """Organizers of the event and site admins."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_event_role(event, (EventRoleName.ORGANIZER,))
+
+
+def exhibitor_organization_ids(user, event: Event) -> set[int]:
+    """The organizations this account exhibits for at this event (an exhibitor role is bound to one)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return {
+        r.organization_id for r in user.roles
+        if r.event_id == event.id and r.role == EventRoleName.EXHIBITOR and r.organization_id is not None
+    }
+
+
+def can_edit_booth(user, booth: Booth) -> bool:
+    """Organizers edit every booth; an exhibitor only the booth of its own organization."""
+    if is_staff(user, booth.event):
+        return True
+    return booth.organization_id in exhibitor_organization_ids(user, booth.event)
+
+
+def booths_of(session: Session, user, event: Event) -> list[Booth]:
+    ids = exhibitor_organization_ids(user, event)
+    if not ids:
+        return []
+    return list(session.scalars(select(Booth).where(Booth.event_id == event.id, Booth.organization_id.in_(ids)).order_by(Booth.name)))
+
+
+def hall_visible_to(user, event: Event, exhibition: Exhibition, now: datetime | None = None) -> bool:
+    """Visitors see the hall from opening on (also as an archive); exhibitors and organizers always."""
+    if phase(exhibition, event, now) != Phase.BEFORE:
+        return True
+    return is_staff(user, event) or bool(exhibitor_organization_ids(user, event))
+
+
+def is_public(item: MediaItem) -> bool:
+    """Only approved items are ever shown to visitors."""
+    return item.state == MediaState.APPROVED
+
+
+def exhibitor_roles(session: Session, event: Event, organization_id: int) -> list[EventRole]:
+    """The accounts that exhibit for an organization at an event (whom to tell about moderation)."""
+    return list(session.scalars(select(EventRole).where(
+        EventRole.event_id == event.id, EventRole.role == EventRoleName.EXHIBITOR, EventRole.organization_id == organization_id,
+    )))
