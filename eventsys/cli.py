@@ -32,3 +32,6 @@ def register(app: Flask) -> None:
     from eventsys.core.jobs import register_cli
 
     register_cli(app)  # flask send-mail
+    from eventsys.exhibition.processing import process_stuck_command
+
+    app.cli.add_command(process_stuck_command)  # flask exhibition-media
