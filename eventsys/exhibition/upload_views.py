@@ -1,4 +1,286 @@
-"""(stub: to be written)"""
-from flask import Blueprint
+"""A booth's media in the exhibitor portal, the organizers' stage videos, and the chunked upload API behind both.
 
-bp = Blueprint("exhibition_upload_views", __name__)
+The JSON API is used by static/js/exhibition-upload.js with the session cookie and the CSRF token in
+the X-CSRFToken header:
+
+    POST   /exhibit/<slug>/uploads                 {booth_id | stage: true, kind, title, file_name, size} -> 201 {token, chunk_size, …}
+    GET    /exhibit/<slug>/uploads/<token>         -> {received, total, …}  (resume from `received`)
+    POST   /exhibit/<slug>/uploads/<token>?offset=N  raw bytes (or Content-Range: bytes N-M/T) -> {received, …} | {done, media_id}
+    DELETE /exhibit/<slug>/uploads/<token>         -> 204
+
+A chunk at the wrong offset gets 409 with the offset the server has; a refused file a message in `error`.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from eventsys.accounts.models import EventRoleName
+from eventsys.core.access import event_role_required
+from eventsys.core.rules import RuleViolation, commit_or_attach
+from eventsys.exhibition import portal, services, uploads
+from eventsys.exhibition.models import MediaKind
+from eventsys.exhibition.portal_forms import ButtonForm, LinkForm, MediaForm
+from eventsys.exhibition.portal_views import _render, booth_or_404
+from eventsys.extensions import db
+
+bp = Blueprint("exhibition_upload_views", __name__, url_prefix="/exhibit/<slug>")
+exhibitor_or_organizer = event_role_required(EventRoleName.ORGANIZER, EventRoleName.EXHIBITOR)
+organizer_only = event_role_required(EventRoleName.ORGANIZER)
+CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+def _delete_files(item) -> None:
+    from eventsys.exhibition import media  # E3's module; imported late so this one loads on its own
+
+    media.delete_files(item)
+
+
+def _schedule(media_id: int) -> None:
+    from eventsys.exhibition import processing
+
+    processing.schedule(media_id)
+
+
+def _widget(booth=None) -> dict:
+    """What the upload widget's data attributes need."""
+    exhibition = portal.settings_of(db.session, g.event)
+    return {
+        "create_url": url_for(".create_upload", slug=g.event.slug),
+        "booth_id": booth.id if booth else "",
+        "max_video": uploads.max_bytes(exhibition, MediaKind.VIDEO),
+        "max_poster": uploads.max_bytes(exhibition, MediaKind.POSTER),
+    }
+
+
+# The booth's media pages
+
+
+def _media_page(booth, link_form=None, status: int = 200):
+    items = portal.media_of_booths(db.session, [booth.id])[booth.id]
+    return _render("exhibition/portal_media.html", booth=booth, items=items, link_form=link_form or LinkForm(formdata=None),
+                   widget=_widget(booth), status=status)
+
+
+@bp.get("/booth/<int:booth_id>/media")
+@exhibitor_or_organizer
+def media(slug: str, booth_id: int):
+    return _media_page(booth_or_404(booth_id))
+
+
+@bp.post("/booth/<int:booth_id>/media/link")
+@exhibitor_or_organizer
+def add_link(slug: str, booth_id: int):
+    booth = booth_or_404(booth_id)
+    form = LinkForm()
+    if form.validate_on_submit() and commit_or_attach(form, lambda: portal.add_link(
+        db.session, current_user, booth, title=form.title.data, url=form.url.data, description=form.description.data or "",
+        dimension=form.dimension.data,
+    )):
+        flash(_("The video link “%(title)s” is added; an organizer reviews it before visitors see it.",
+                title=form.title.data.strip()), "success")
+        return redirect(url_for(".media", slug=slug, booth_id=booth.id))
+    return _media_page(booth, link_form=form, status=400)
+
+
+def _item_or_404(booth, media_id: int):
+    item = portal.editable_media(db.session, current_user, g.event, booth, media_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/booth/<int:booth_id>/media/<int:media_id>", methods=["GET", "POST"])
+@exhibitor_or_organizer
+def edit_media(slug: str, booth_id: int, media_id: int):
+    booth = booth_or_404(booth_id)
+    item = _item_or_404(booth, media_id)
+    form = MediaForm(obj=item if request.method == "GET" else None, programmes=booth.programmes)
+    if request.method == "GET":
+        form.dimension.data = item.dimension.value if item.dimension else ""
+        form.quick_win.data = item.quick_win_id or 0
+    elif form.validate_on_submit() and commit_or_attach(form, lambda: portal.update_media(
+        db.session, current_user, item, title=form.title.data, description=form.description.data or "",
+        dimension=form.dimension.data, quick_win_id=form.quick_win.data or None,
+    )):
+        flash(_("“%(title)s” is saved.", title=item.title), "success")
+        return redirect(url_for(".media", slug=slug, booth_id=booth.id))
+    return _render("exhibition/portal_media_item.html", booth=booth, item=item, form=form,
+                   status=400 if request.method == "POST" else 200)
+
+
+def _delete_item(item) -> bool:
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        flash(_("Your form has expired or did not come from this site. Reload the page and send it again."), "error")
+        return False
+    try:
+        keys = portal.delete_media(db.session, current_user, item)
+    except RuleViolation as violation:
+        db.session.rollback()
+        flash(violation.message, "error")
+        return False
+    db.session.commit()
+    _delete_files(keys)
+    flash(_("“%(title)s” is deleted.", title=keys.title), "success")
+    return True
+
+
+@bp.post("/booth/<int:booth_id>/media/<int:media_id>/delete")
+@exhibitor_or_organizer
+def delete_media(slug: str, booth_id: int, media_id: int):
+    booth = booth_or_404(booth_id)
+    _delete_item(_item_or_404(booth, media_id))
+    return redirect(url_for(".media", slug=slug, booth_id=booth.id))
+
+
+# The stage: performance videos, uploaded by organizers
+
+
+@bp.get("/stage")
+@organizer_only
+def stage(slug: str):
+    return _render("exhibition/portal_stage.html", items=portal.stage_media(db.session, g.event), widget=_widget(None))
+
+
+@bp.post("/stage/<int:media_id>/delete")
+@organizer_only
+def delete_stage_media(slug: str, media_id: int):
+    _delete_item(_item_or_404(None, media_id))
+    return redirect(url_for(".stage", slug=slug))
+
+
+# The chunked upload API
+
+
+def _json_error(status: int, message: str, **extra):
+    response = jsonify(error=message, **extra)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _not_found():
+    return _json_error(404, _("This upload no longer exists: it was finished, cancelled or left unfinished for too long. "
+                              "Choose the file again to start over."))
+
+
+def _upload_or_none(token: str, *, lock: bool = False):
+    """The upload, if this account may touch it: a booth it edits, or the stage for organizers."""
+    upload = uploads.find(db.session, g.event, token, lock=lock)
+    if upload is None:
+        return None
+    if upload.booth_id is not None:
+        return upload if portal.editable_booth(db.session, current_user, g.event, upload.booth_id) else None
+    return upload if services.is_staff(current_user, g.event) else None
+
+
+@bp.post("/uploads")
+@exhibitor_or_organizer
+def create_upload(slug: str):
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _json_error(400, _("The request could not be understood. Reload the page and try again."))
+    event = g.event
+    if data.get("stage"):
+        if not services.is_staff(current_user, event):
+            abort(404)
+        booth = None
+    else:
+        try:
+            booth_id = int(data.get("booth_id"))
+        except (TypeError, ValueError):
+            abort(404)
+        booth = booth_or_404(booth_id)
+    exhibition = portal.settings_of(db.session, event)
+    try:
+        portal.check_open(db.session, current_user, event)
+        upload = uploads.start(
+            db.session, event=event, exhibition=exhibition, booth=booth, user=current_user, kind=str(data.get("kind") or ""),
+            title=str(data.get("title") or ""), file_name=str(data.get("file_name") or ""), total_size=data.get("size"),
+            description=str(data.get("description") or ""), dimension=data.get("dimension") or None,
+            directory=uploads.partial_dir(),
+        )
+    except RuleViolation as violation:
+        db.session.rollback()
+        status = 413 if isinstance(violation, uploads.TooLarge) else 422
+        return _json_error(status, violation.message, field=violation.field)
+    db.session.commit()
+    body = uploads.status(upload) | {"url": url_for(".upload", slug=slug, token=upload.token)}
+    return jsonify(body), 201
+
+
+@bp.get("/uploads/<token>")
+@exhibitor_or_organizer
+def upload(slug: str, token: str):
+    found = _upload_or_none(token)
+    if found is None:
+        return _not_found()
+    response = jsonify(uploads.status(found))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _offset() -> int | None:
+    header = request.headers.get("Content-Range", "")
+    if header:
+        match = CONTENT_RANGE.fullmatch(header.strip())
+        return int(match.group(1)) if match else None
+    try:
+        return int(request.args.get("offset", ""))
+    except ValueError:
+        return None
+
+
+@bp.post("/uploads/<token>")
+@exhibitor_or_organizer
+def upload_chunk(slug: str, token: str):
+    found = _upload_or_none(token, lock=True)
+    if found is None:
+        return _not_found()
+    offset = _offset()
+    if offset is None or offset < 0:
+        return _json_error(400, _("The chunk did not say where it belongs. Reload the page and try again."))
+    if (request.content_length or 0) > uploads.MAX_CHUNK:
+        return _json_error(413, _("A chunk may be at most %(size)d MB.", size=uploads.MAX_CHUNK // uploads.MB))
+    request.max_content_length = uploads.MAX_CHUNK
+    directory = uploads.partial_dir()
+    try:
+        uploads.append(db.session, found, offset, request.get_data(cache=False), directory)
+    except uploads.WrongOffset as wrong:
+        db.session.commit()
+        return _json_error(409, _("This part was already received or is out of order; go on from byte %(offset)d.",
+                                  offset=wrong.received), received=wrong.received, total=found.total_size)
+    except RuleViolation as violation:
+        db.session.commit() if isinstance(violation, uploads.TooLarge) else db.session.rollback()
+        return _json_error(413 if isinstance(violation, uploads.TooLarge) else 422, violation.message)
+    if not uploads.is_complete(found):
+        db.session.commit()
+        return jsonify(uploads.status(found) | {"done": False})
+    limit = uploads.max_bytes(portal.settings_of(db.session, g.event), found.kind)
+    try:
+        item = uploads.finish(db.session, g.event, token, directory, limit=limit)
+    except RuleViolation as violation:
+        db.session.rollback()
+        return _json_error(422, violation.message, refused=True)
+    if item is None:
+        return _json_error(409, _("The file is complete and being checked. Reload the page in a moment."),
+                           received=found.total_size, total=found.total_size)
+    _schedule(item.id)
+    return jsonify(done=True, media_id=item.id, kind=item.kind.value, state=item.state.value,
+                   message=_("“%(title)s” is received. It is being processed, then an organizer reviews it.", title=item.title)), 201
+
+
+@bp.delete("/uploads/<token>")
+@exhibitor_or_organizer
+def cancel_upload(slug: str, token: str):
+    found = _upload_or_none(token, lock=True)
+    if found is None:
+        return _not_found()
+    uploads.cancel(db.session, found, uploads.partial_dir())
+    db.session.commit()
+    return "", 204
+
