@@ -1,4 +1,298 @@
-"""(stub: to be written)"""
-from flask import Blueprint
+"""The organizer's exhibition pages: overview and settings, pavilions, booths and their exhibitors, the moderation queue."""
+from __future__ import annotations
 
-bp = Blueprint("exhibition_manage_views", __name__)
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from eventsys.accounts.models import EventRoleName
+from eventsys.core.access import event_role_required
+from eventsys.core.images import human_size
+from eventsys.core.rules import commit_or_attach
+from eventsys.core.timezones import form_local, form_utc
+from eventsys.events.dimensions import DIMENSION_LABELS
+from eventsys.events.models import EVENT_STATUS_LABELS
+from eventsys.exhibition import moderation, services, setup
+from eventsys.exhibition.forms import (
+    BoothEditForm,
+    BoothForm,
+    ConfirmForm,
+    ExhibitorInvitationForm,
+    PavilionForm,
+    RejectForm,
+    SettingsForm,
+)
+from eventsys.exhibition.models import MediaState
+from eventsys.extensions import db
+
+bp = Blueprint("exhibition_manage_views", __name__, url_prefix="/manage/<slug>/exhibition")
+organizer_only = event_role_required(EventRoleName.ORGANIZER)
+
+
+def thumb_url(item) -> str | None:
+    """The thumbnail of an item, when it has one and the file views serve it."""
+    if not item.thumb_key or "exhibition_file_views.thumb" not in current_app.view_functions:
+        return None
+    return url_for("exhibition_file_views.thumb", slug=g.event.slug, media_id=item.id)
+
+
+def _flash_problems(form) -> bool:
+    """Show a refused button's messages (a rule of the service, an expired form) as flashes; True when there were any."""
+    problems = list(form.form_errors)
+    csrf = getattr(form, "csrf_token", None)  # absent when CSRF is switched off (tests)
+    if csrf is not None and csrf.errors:
+        problems.append(_("Your form has expired or did not come from this site. Reload the page and send it again."))
+    for problem in problems:
+        flash(problem, "error")
+    return bool(problems)
+
+
+def _page(template: str, status: int = 200, **context):
+    body = render_template(f"exhibition/{template}", event=g.event, status_labels=EVENT_STATUS_LABELS, thumb_url=thumb_url,
+                           kind_label=moderation.kind_label, dimension_labels=DIMENSION_LABELS, human_size=human_size,
+                           **context)
+    return body, status
+
+
+def _phase_label(phase) -> str:
+    return {
+        services.Phase.BEFORE: _("Not open yet: only exhibitors and organizers see the hall"),
+        services.Phase.OPEN: _("Open to visitors"),
+        services.Phase.ARCHIVE: _("Closed: the hall is a read-only archive"),
+    }[phase]
+
+
+# Overview and settings
+
+
+@bp.route("", methods=["GET", "POST"])
+@organizer_only
+def index(slug: str):
+    event = g.event
+    exhibition = services.exhibition_for(db.session, event)
+    if request.method == "GET":
+        form = SettingsForm(formdata=None, obj=exhibition)
+        form.opens_at.data = form_local(exhibition.opens_at, event.timezone)
+        form.closes_at.data = form_local(exhibition.closes_at, event.timezone)
+    else:
+        form = SettingsForm()
+    if form.validate_on_submit():
+        data = setup.SettingsData(
+            opens_at=form_utc(form.opens_at.data, event.timezone), closes_at=form_utc(form.closes_at.data, event.timezone),
+            intro=form.intro.data or "", max_video_mb=form.max_video_mb.data, max_poster_mb=form.max_poster_mb.data,
+            voting_enabled=bool(form.voting_enabled.data),
+        )
+        if commit_or_attach(form, lambda: setup.save_settings(db.session, event, data)):
+            flash(_("Exhibition settings saved."), "success")
+            return redirect(url_for("exhibition_manage_views.index", slug=slug))
+        exhibition = services.exhibition_for(db.session, event)
+    else:
+        db.session.commit()  # the settings row made on first use
+    phase = services.phase(exhibition, event)
+    opens, closes = services.opening_period(exhibition, event)
+    return _page("manage_index.html", status=400 if form.errors else 200, form=form, exhibition=exhibition,
+                 phase=phase, phase_label=_phase_label(phase), opens=opens, closes=closes,
+                 counts=setup.overview_counts(db.session, event))
+
+
+# Pavilions
+
+
+def _pavilion_or_404(pavilion_id: int):
+    pavilion = setup.pavilion_of(db.session, g.event, pavilion_id)
+    if pavilion is None:
+        abort(404)
+    return pavilion
+
+
+@bp.route("/pavilions", methods=["GET", "POST"])
+@organizer_only
+def pavilions(slug: str):
+    form = PavilionForm()
+    if form.validate_on_submit() and commit_or_attach(form, lambda: setup.save_pavilion(
+            db.session, g.event, form.name.data, form.description.data, form.position.data)):
+        flash(_("Pavilion %(name)s added.", name=form.name.data), "success")
+        return redirect(url_for("exhibition_manage_views.pavilions", slug=slug))
+    return _page("manage_pavilions.html", status=400 if form.errors else 200, form=form,
+                 pavilions=setup.pavilions_for(db.session, g.event), delete_form=ConfirmForm())
+
+
+@bp.route("/pavilions/<int:pavilion_id>", methods=["GET", "POST"])
+@organizer_only
+def edit_pavilion(slug: str, pavilion_id: int):
+    pavilion = _pavilion_or_404(pavilion_id)
+    form = PavilionForm(obj=pavilion) if request.method == "GET" else PavilionForm()
+    if form.validate_on_submit() and commit_or_attach(form, lambda: setup.save_pavilion(
+            db.session, g.event, form.name.data, form.description.data, form.position.data, pavilion)):
+        flash(_("Changes saved."), "success")
+        return redirect(url_for("exhibition_manage_views.pavilions", slug=slug))
+    return _page("manage_pavilion.html", status=400 if form.errors else 200, form=form, pavilion=pavilion,
+                 delete_form=ConfirmForm())
+
+
+@bp.post("/pavilions/<int:pavilion_id>/delete")
+@organizer_only
+def delete_pavilion(slug: str, pavilion_id: int):
+    pavilion = _pavilion_or_404(pavilion_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = pavilion.name
+        moved = setup.delete_pavilion(db.session, pavilion)
+        db.session.commit()
+        if moved:
+            flash(_("Pavilion %(name)s deleted; its %(count)d booths stay in the hall without a pavilion.", name=name, count=moved),
+                  "success")
+        else:
+            flash(_("Pavilion %(name)s deleted.", name=name), "success")
+    else:
+        _flash_problems(form)
+    return redirect(url_for("exhibition_manage_views.pavilions", slug=slug))
+
+
+# Booths
+
+
+def _booth_or_404(booth_id: int):
+    booth = setup.booth_of(db.session, g.event, booth_id)
+    if booth is None:
+        abort(404)
+    return booth
+
+
+def _pavilion_choices() -> list[tuple[int, str]]:
+    return [(0, _("— no pavilion —"))] + [(p.id, p.name) for p, _n in setup.pavilions_for(db.session, g.event)]
+
+
+@bp.route("/booths", methods=["GET", "POST"])
+@organizer_only
+def booths(slug: str):
+    event = g.event
+    form = BoothForm()
+    form.organization_id.choices = [(0, _("— choose —"))] + setup.organization_choices(db.session, event)
+    form.pavilion_id.choices = _pavilion_choices()
+    created = []
+    if form.validate_on_submit() and commit_or_attach(form, lambda: created.append(setup.create_booth(
+            db.session, event, form.organization_id.data, name=form.name.data, pavilion_id=form.pavilion_id.data,
+            dimensions=form.dimensions.data))):
+        flash(_("Booth %(name)s added. Invite its exhibitors below.", name=created[0].name), "success")
+        return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=created[0].id))
+    return _page("manage_booths.html", status=400 if form.errors else 200, form=form, booths=setup.booths_for(db.session, event),
+                 media_counts=setup.media_counts(db.session, event), delete_form=ConfirmForm())
+
+
+def _booth_page(booth, form, invite_form, link=None, status=200):
+    return _page("manage_booth.html", status=status, booth=booth, form=form, invite_form=invite_form, link=link,
+                 exhibitors=setup.exhibitors_of(db.session, booth), invitations=setup.open_invitations_of(db.session, booth),
+                 media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=ConfirmForm())
+
+
+def _booth_form(booth) -> BoothEditForm:
+    if request.method == "GET":
+        form = BoothEditForm(formdata=None, obj=booth)
+        form.dimensions.data = [d.value for d in booth.dimension_values]
+        form.pavilion_id.data = booth.pavilion_id or 0
+    else:
+        form = BoothEditForm()
+    form.pavilion_id.choices = _pavilion_choices()
+    return form
+
+
+@bp.route("/booths/<int:booth_id>", methods=["GET", "POST"])
+@organizer_only
+def edit_booth(slug: str, booth_id: int):
+    booth = _booth_or_404(booth_id)
+    form = _booth_form(booth)
+    if form.validate_on_submit() and commit_or_attach(form, lambda: setup.update_booth(
+            db.session, booth, name=form.name.data, pavilion_id=form.pavilion_id.data, dimensions=form.dimensions.data)):
+        flash(_("Changes saved."), "success")
+        return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id))
+    if form.errors:
+        booth = _booth_or_404(booth_id)  # rolled back: show what is stored beside the refused form
+    return _booth_page(booth, form, ExhibitorInvitationForm(formdata=None, prefix="invite"), status=400 if form.errors else 200)
+
+
+@bp.post("/booths/<int:booth_id>/delete")
+@organizer_only
+def delete_booth(slug: str, booth_id: int):
+    booth = _booth_or_404(booth_id)
+    form = ConfirmForm()
+    name = booth.name
+    if form.validate_on_submit() and commit_or_attach(form, lambda: setup.delete_booth(db.session, booth)):
+        flash(_("Booth %(name)s deleted.", name=name), "success")
+        return redirect(url_for("exhibition_manage_views.booths", slug=slug))
+    _flash_problems(form)
+    return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id))
+
+
+@bp.post("/booths/<int:booth_id>/exhibitors")
+@organizer_only
+def invite_exhibitor(slug: str, booth_id: int):
+    booth = _booth_or_404(booth_id)
+    form = ExhibitorInvitationForm(prefix="invite")
+    made = []
+    if form.validate_on_submit() and commit_or_attach(form, lambda: made.append(setup.invite_exhibitor(
+            db.session, booth, email=form.email.data, name=form.name.data, invited_by=current_user))):
+        invitation, link = made[0]
+        flash(_("Invitation mailed to %(email)s. The link below works once, if you want to send it yourself too.",
+                email=invitation.email), "success")
+        return _booth_page(booth, _booth_form(booth), ExhibitorInvitationForm(formdata=None, prefix="invite"), link=link)
+    booth = _booth_or_404(booth_id)
+    return _booth_page(booth, _booth_form(booth), form, status=400)
+
+
+# Moderation
+
+
+def _item_or_404(media_id: int):
+    item = moderation.item_of(db.session, g.event, media_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _moderation_page(reject_forms=None, status=200):
+    event = g.event
+    pending = moderation.queue(db.session, event)
+    forms = {item.id: RejectForm(formdata=None, prefix=f"r{item.id}") for item in pending}
+    forms.update(reject_forms or {})
+    decided = moderation.decided(db.session, event)
+    for item in decided:
+        forms.setdefault(item.id, RejectForm(formdata=None, prefix=f"r{item.id}"))
+    return _page("manage_moderation.html", status=status, pending=pending, failed=moderation.failed(db.session, event),
+                 decided=decided, reject_forms=forms, approve_form=ConfirmForm(), states=MediaState)
+
+
+@bp.get("/moderation")
+@organizer_only
+def moderation_queue(slug: str):
+    return _moderation_page()
+
+
+@bp.post("/moderation/<int:media_id>/approve")
+@organizer_only
+def approve(slug: str, media_id: int):
+    item = _item_or_404(media_id)
+    form = ConfirmForm()
+    changed = []
+    if form.validate_on_submit() and commit_or_attach(form, lambda: changed.append(moderation.approve(db.session, item, current_user))):
+        if changed[0]:
+            flash(_("Approved: %(title)s. The exhibitor is told by email.", title=item.title), "success")
+        return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
+    _flash_problems(form)
+    return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
+
+
+@bp.post("/moderation/<int:media_id>/reject")
+@organizer_only
+def reject(slug: str, media_id: int):
+    item = _item_or_404(media_id)
+    form = RejectForm(prefix=f"r{media_id}")
+    changed = []
+    if form.validate_on_submit() and commit_or_attach(
+            form, lambda: changed.append(moderation.reject(db.session, item, current_user, form.reason.data))):
+        if changed[0]:
+            flash(_("Rejected: %(title)s. The exhibitor is told why by email.", title=item.title), "success")
+        return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
+    if _flash_problems(form):  # about the item, not the reason: nothing to show beside the field
+        return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
+    return _moderation_page({media_id: form}, status=400)

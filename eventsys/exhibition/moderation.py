@@ -1,0 +1,174 @@
+"""Moderation of exhibition media: organizers approve or reject each item with a reason; the exhibitors are told by email.
+
+A decision can be changed later (a rejected item approved after all, an approved one taken down), and
+each one records who took it and when. Items still processing, or that failed processing, are not
+decided on: there is nothing a visitor could see yet.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from eventsys.accounts.models import User
+from eventsys.config import LANGUAGES
+from eventsys.core.db import utcnow
+from eventsys.core.i18n import local_date, local_time
+from eventsys.core.mail import public_url, queue_mail
+from eventsys.core.rules import RuleViolation
+from eventsys.events.models import Event
+from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaKind, MediaState
+from eventsys.exhibition.services import exhibitor_roles, opening_period
+
+MAX_REASON = 2000
+DECIDABLE = {MediaState.PENDING, MediaState.APPROVED, MediaState.REJECTED}
+
+
+def _items(session: Session, event: Event, states) -> list[MediaItem]:
+    return list(session.scalars(
+        select(MediaItem).where(MediaItem.event_id == event.id, MediaItem.state.in_(states))
+        .options(joinedload(MediaItem.booth).joinedload(Booth.organization))
+        .order_by(MediaItem.created_at, MediaItem.id)
+    ).unique())
+
+
+def queue(session: Session, event: Event) -> list[MediaItem]:
+    """What waits for a decision, oldest first: booth items and stage performances alike."""
+    return _items(session, event, [MediaState.PENDING])
+
+
+def failed(session: Session, event: Event) -> list[MediaItem]:
+    """Items the processing job could not read; shown apart, the exhibitor has to upload again."""
+    return _items(session, event, [MediaState.FAILED])
+
+
+def decided(session: Session, event: Event, limit: int = 200) -> list[MediaItem]:
+    """The latest decisions, so one can be changed."""
+    return list(session.scalars(
+        select(MediaItem).where(MediaItem.event_id == event.id, MediaItem.state.in_([MediaState.APPROVED, MediaState.REJECTED]))
+        .options(joinedload(MediaItem.booth).joinedload(Booth.organization))
+        .order_by(MediaItem.reviewed_at.desc(), MediaItem.id.desc()).limit(limit)
+    ).unique())
+
+
+def item_of(session: Session, event: Event, media_id: int) -> MediaItem | None:
+    item = session.get(MediaItem, media_id)
+    return item if item is not None and item.event_id == event.id else None
+
+
+def _check_decidable(item: MediaItem) -> None:
+    if item.state not in DECIDABLE:
+        if item.state == MediaState.FAILED:
+            raise RuleViolation(_("This item could not be processed, so there is nothing to approve; the exhibitor has to upload it again."))
+        raise RuleViolation(_("This item is still being processed. Try again in a minute."))
+
+
+def approve(session: Session, item: MediaItem, reviewer: User) -> bool:
+    """Approve (also a rejected item). Returns False when it already was approved: nothing changes, nobody is mailed."""
+    _check_decidable(item)
+    if item.state == MediaState.APPROVED:
+        return False
+    item.state, item.reject_reason = MediaState.APPROVED, ""
+    item.reviewed_by_id, item.reviewed_at = reviewer.id, utcnow()
+    notify(session, item)
+    return True
+
+
+def reject(session: Session, item: MediaItem, reviewer: User, reason: str) -> bool:
+    """Reject (also an approved item, which leaves the hall) with a reason the exhibitor reads."""
+    _check_decidable(item)
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(_("Give a reason: the exhibitor needs to know what to change."), "reason")
+    if len(reason) > MAX_REASON:
+        raise RuleViolation(_("The reason is too long: at most %(max)d characters.", max=MAX_REASON), "reason")
+    if item.state == MediaState.REJECTED and item.reject_reason == reason:
+        return False
+    item.state, item.reject_reason = MediaState.REJECTED, reason
+    item.reviewed_by_id, item.reviewed_at = reviewer.id, utcnow()
+    notify(session, item)
+    return True
+
+
+# Mail
+
+
+def recipients(session: Session, item: MediaItem) -> list[User]:
+    """The booth's exhibitors; for a stage item, whoever uploaded it. Each address once."""
+    users: list[User] = []
+    if item.booth is not None:
+        roles = exhibitor_roles(session, item.booth.event, item.booth.organization_id)
+        ids = [r.user_id for r in roles]
+        users = list(session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+    elif item.uploaded_by_id is not None:
+        uploader = session.get(User, item.uploaded_by_id)
+        users = [uploader] if uploader is not None else []
+    seen, unique = set(), []
+    for user in users:
+        if user.is_active_account and user.email not in seen:
+            seen.add(user.email)
+            unique.append(user)
+    return unique
+
+
+def _path(endpoint: str, **values) -> str | None:
+    if endpoint not in current_app.view_functions:
+        return None
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def render_mail(stem: str, context: dict) -> tuple[str, str]:
+    """The text and HTML bodies of `stem`.txt / `stem`.html, in the locale forced by the caller."""
+    env = current_app.jinja_env
+    text = env.get_template(f"{stem}.txt").render(**context)
+    text = re.sub(r"\n[ \t]*(?:\n[ \t]*){2,}", "\n\n", text).strip() + "\n"
+    return text, env.get_template(f"{stem}.html").render(**context)
+
+
+def opening_facts(session: Session, event: Event) -> dict:
+    """The mail layout's date and time lines: the exhibition's opening period in the event's zone."""
+    exhibition = session.get(Exhibition, event.id) or Exhibition(event_id=event.id)
+    opens, closes = opening_period(exhibition, event)
+    zone = event.timezone
+    return {
+        "when_date": f"{local_date(opens, zone)} – {local_date(closes, zone)}",
+        "when_time": f"{local_time(opens, zone, False)}–{local_time(closes, zone)}",
+    }
+
+
+def notify(session: Session, item: MediaItem) -> int:
+    """Queue the decision's mail to each recipient in their own language; returns how many were queued."""
+    event = session.get(Event, item.event_id)
+    approved = item.state == MediaState.APPROVED
+    if item.booth is not None:
+        link = _path("exhibition_upload_views.media", slug=event.slug, booth_id=item.booth.id)
+    else:
+        link = _path("exhibition_upload_views.stage", slug=event.slug)
+    sent = 0
+    for user in recipients(session, item):
+        lang = user.locale if user.locale in LANGUAGES else current_app.config.get("BABEL_DEFAULT_LOCALE", "id")
+        with force_locale(lang):
+            subject = (_("Approved: %(title)s", title=item.title) if approved
+                       else _("Not approved: %(title)s", title=item.title))
+            context = {
+                "lang": lang, "event": event, "subject": subject, "name": user.name, "item": item, "approved": approved,
+                "where": item.booth.name if item.booth is not None else _("Stage"),
+                "kind_label": kind_label(item.kind), "reason": "" if approved else item.reject_reason,
+                "portal_url": public_url(link) if link else "", **opening_facts(session, event),
+            }
+            text, html = render_mail("exhibition/manage_moderation_mail", context)
+        queue_mail(session, to_email=user.email, to_name=user.name, subject=subject, text=text, html=html,
+                   event_id=event.id, kind="exhibition_approved" if approved else "exhibition_rejected")
+        sent += 1
+    return sent
+
+
+def kind_label(kind: MediaKind) -> str:
+    return {
+        MediaKind.VIDEO: _("Video"), MediaKind.POSTER: _("Poster"), MediaKind.DOCUMENT: _("PDF document"),
+        MediaKind.LINK: _("Video link"),
+    }[MediaKind(kind)]
