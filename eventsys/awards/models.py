@@ -77,6 +77,7 @@ class AwardProgramme(db.Model):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signatory_name: Mapped[str] = mapped_column(String(200), default="")  # who signs the piagam
     signatory_title: Mapped[str] = mapped_column(String(200), default="")
+    show_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the run-of-show's planned start (else the event's)
 
     event: Mapped[Event] = relationship()
 
@@ -183,6 +184,18 @@ class JurorCategory(db.Model):
 
     juror_id: Mapped[int] = mapped_column(ForeignKey("award_jurors.id", ondelete="CASCADE"), primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("award_categories.id", ondelete="CASCADE"), primary_key=True)
+
+
+class JurorInvitation(db.Model):
+    """What the organizer entered when inviting a new address as juror; the Juror row takes it once the invitation is accepted."""
+
+    __tablename__ = "award_juror_invitations"
+
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
+    province: Mapped[str | None] = mapped_column(String(100))
+    category_ids: Mapped[str] = mapped_column(String(1000), default="")  # "3,5,8"; ids of this event's categories
 
 
 class Conflict(db.Model):

@@ -8,9 +8,11 @@ import json
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from eventsys.awards.models import AwardAudit, AwardProgramme, JudgingState, Juror
+from eventsys.accounts.models import EventRole, EventRoleName, Invitation, User
+from eventsys.awards.models import AwardAudit, AwardCategory, AwardProgramme, JudgingState, Juror, JurorCategory, JurorInvitation
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
@@ -52,9 +54,39 @@ def state_label(state: JudgingState) -> str:
 
 
 def juror_for(session: Session, user, event: Event) -> Juror | None:
+    """The signed-in user's Juror row; one holding the juror role without a row (an invitation just accepted) gets it now."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return session.scalar(select(Juror).where(Juror.event_id == event.id, Juror.user_id == user.id))
+    juror = session.scalar(select(Juror).where(Juror.event_id == event.id, Juror.user_id == user.id))
+    if juror is None and session.scalar(select(EventRole.id).where(
+            EventRole.event_id == event.id, EventRole.user_id == user.id, EventRole.role == EventRoleName.JUROR)) is not None:
+        juror = make_juror(session, event, user.id)
+    return juror
+
+
+def make_juror(session: Session, event: Event, user_id: int) -> Juror:
+    """The Juror row of a juror-role holder, with the organization, province and categories of their accepted invitation.
+
+    Accounts knows no feature, so an accepted juror invitation is turned into a Juror here, the first time it is needed.
+    """
+    user = session.get(User, user_id)
+    pending = session.scalar(
+        select(JurorInvitation).join(Invitation, Invitation.id == JurorInvitation.invitation_id)
+        .where(JurorInvitation.event_id == event.id, Invitation.email == user.email, Invitation.accepted_at.is_not(None))
+        .order_by(Invitation.accepted_at.desc(), Invitation.id.desc()).limit(1))
+    juror = Juror(event_id=event.id, user_id=user_id)
+    if pending is not None:
+        own = set(session.scalars(select(AwardCategory.id).where(AwardCategory.event_id == event.id)))
+        wanted = {int(part) for part in pending.category_ids.split(",") if part.strip().isdigit()}
+        juror.organization_id, juror.province = pending.organization_id, pending.province
+        juror.categories = [JurorCategory(category_id=c) for c in sorted(wanted & own)]
+    try:
+        with session.begin_nested():
+            session.add(juror)
+            session.flush()
+    except IntegrityError:  # made by a simultaneous request
+        juror = session.scalar(select(Juror).where(Juror.event_id == event.id, Juror.user_id == user_id))
+    return juror
 
 
 def audit(session: Session, event: Event, user, action: str, **detail) -> AwardAudit:
@@ -68,3 +100,20 @@ def audit(session: Session, event: Event, user, action: str, **detail) -> AwardA
     )
     session.add(entry)
     return entry
+
+
+# What other pages (the public event page) may ask about an award night
+
+
+def results_published(session: Session, event: Event) -> bool:
+    programme = session.get(AwardProgramme, event.id)
+    return programme is not None and programme.published_at is not None
+
+
+def poll_open(session: Session, event: Event) -> bool:
+    """The night's satisfaction poll takes answers now (an event with an award programme, within the poll's window)."""
+    if session.get(AwardProgramme, event.id) is None:
+        return False
+    from eventsys.awards import poll  # poll's rules live there; imported here only when asked
+
+    return poll.window_problem(event) is None
