@@ -19,11 +19,13 @@ from sqlalchemy import select
 from eventsys.accounts import services as accounts
 from eventsys.accounts.models import EventRoleName, User
 from eventsys.attendance.demo import load_attendance_demo
+from eventsys.awards.demo import load_awards_demo
 from eventsys.core.rules import RuleViolation
 from eventsys.core.timezones import local_to_utc
 from eventsys.demo_data import EXPOSE_REGIONS, OTHER_ORGANIZATIONS, VENUES, demo_events
 from eventsys.events.models import Event, EventStatus, Organization, Room, Venue
 from eventsys.events.services import EventData, SessionData, SpeakerData, save_event, save_session
+from eventsys.exhibition.demo import load_exhibition_demo
 from eventsys.exposes.demo import load_expose_demo
 from eventsys.extensions import db
 
@@ -174,6 +176,8 @@ def load_demo() -> list[DemoLogin]:
         logins = _accounts(events, organizations)
         load_attendance_demo(events, organizations)
         load_expose_demo(events, organizations)
+        load_exhibition_demo(events, organizations)
+        load_awards_demo(events, organizations)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -43,6 +43,30 @@ PUBLIC_ENDPOINTS = {
     "exposes_live_views.hall_rooms",
     "exposes_live_views.hall",
     "exposes_live_views.hall_data",
+    # Exhibition files: approved items once the hall is open; the view checks everything else itself.
+    "exhibition_file_views.media",
+    "exhibition_file_views.thumb",
+    "exhibition_file_views.logo",
+    # The visitor hall (visibility by the exhibition's phase), view counting, votes confirmed by mail, guestbook.
+    "exhibition_hall_views.hall_page",
+    "exhibition_hall_views.booth_page",
+    "exhibition_hall_views.stage",
+    "exhibition_hall_views.media_played",
+    "exhibition_hall_views.media_open",
+    "exhibition_engagement_views.vote",
+    "exhibition_engagement_views.confirm_vote",
+    "exhibition_engagement_views.leave_message",
+    # Award nights: a region's signed nomination link, the piagam verification page its QR opens,
+    # the stage screen (signed screen link checked inside) and the satisfaction poll (ticket secret or code).
+    "awards_nomination_views.nominate",
+    "awards_public_views.results",
+    "awards_public_views.region",
+    "awards_show_views.piagam",
+    "awards_stage_views.screen",
+    "awards_stage_views.screen_data",
+    "awards_poll_views.answer_by_code",
+    "awards_poll_views.answer",
+    "awards_poll_views.thanks",
 }
 
 

@@ -1,5 +1,5 @@
 """Event pages: the public home and event page, the organizer's dashboard, event and venue editing."""
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -68,7 +68,25 @@ def event_page(slug: str):
         days=services.agenda_by_day(db.session, event),
         gatherings=gatherings,
         kind_labels=EVENT_KIND_LABELS,
+        features=_feature_links(event),
     )
+
+
+def _feature_links(event: Event) -> dict[str, bool]:
+    """Which pages of the features beside this event to link (exhibition hall, award results, poll).
+
+    The events package imports no feature at module level: they are asked here, through their services, when the page is drawn.
+    """
+    from eventsys.awards import services as awards
+    from eventsys.exhibition.models import Exhibition
+
+    views = current_app.view_functions
+    has_exhibition = event.kind == EventKind.EXHIBITION or db.session.get(Exhibition, event.id) is not None
+    return {
+        "hall": has_exhibition and "exhibition_hall_views.hall_page" in views,
+        "results": "awards_public_views.results" in views and awards.results_published(db.session, event),
+        "poll": "awards_poll_views.answer_by_code" in views and event.is_public and awards.poll_open(db.session, event),
+    }
 
 
 @bp.get("/e/<slug>/agenda.ics")
