@@ -18,6 +18,7 @@ wrk is Debian's package: `apt-get install -y wrk`.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -41,8 +42,6 @@ CEILING_BYTES = 40_000  # replaced by the real page's size once it is fetched (t
 
 def ceiling():
     """The bare Flask app: `gunicorn 'exhibition_hall:ceiling()'`, the hall's path, a constant body of its size."""
-    import os
-
     from flask import Flask
 
     app = Flask("ceiling")
@@ -125,8 +124,10 @@ def prepare(url: str, booths: int, media: int) -> dict:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(base: str, path: str, seconds: float) -> dict:
+def wrk(base: str, path: str, seconds: float, script: str | None = None) -> dict:
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{round(seconds)}s", "--latency", "--timeout", "10s", base + path]
+    if script:
+        command[1:1] = ["-s", script]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"wrk failed: {done.stdout}{done.stderr}")
@@ -150,18 +151,20 @@ def line(label: str, r: dict, ceiling_rps: float | None = None, cpu: dict | None
     return text
 
 
-def statements(url: str, setup: dict) -> dict:
-    """SQL statements of each page, in-process (SQLite's BEGIN counted)."""
+def statements(url: str, setup: dict, cache_seconds: int) -> dict:
+    """SQL statements of each page, in-process (SQLite's BEGIN counted); with the cache on, a cache hit."""
     from sqlalchemy import event as sa_event
 
     from eventsys import create_app
     from eventsys.extensions import db
 
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench"})
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench", "EXHIBITION_HALL_CACHE_SECONDS": cache_seconds})
     client, seen, found = app.test_client(), [], {}
     with app.app_context():
         sa_event.listen(db.engine, "before_cursor_execute", lambda *_args: seen.append(1))
     for name, path in _pages(setup).items():
+        if name == "new search":
+            continue
         client.get(path)
         seen.clear()
         client.get(path)
@@ -173,12 +176,32 @@ def statements(url: str, setup: dict) -> dict:
 
 def _pages(setup: dict) -> dict:
     return {"hall": f"/exhibition/{SLUG}", "search": f"/exhibition/{SLUG}?q=contoh+1&dimension=living",
-            "booth": f"/exhibition/{SLUG}/booths/{setup['booth_id']}"}
+            "new search": f"/exhibition/{SLUG}", "booth": f"/exhibition/{SLUG}/booths/{setup['booth_id']}"}
+
+
+# "new search": every request asks for another search text (a cache miss each time, the worst case).
+NEW_SEARCH_LUA = """
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  return wrk.format("GET", wrk.path .. "?dimension=living&q=contoh+" .. math.random(1, 1000000000))
+end
+"""
+
+# The same app three ways in one run: rendering every request (as before the cache), the fragment cache
+# in each worker's memory (no REDIS_URL), and in Redis shared by the workers.
+MODES = {"no cache": {"EVENTSYS_EXHIBITION_HALL_CACHE_SECONDS": "0"}, "cache (memory)": {}, "cache (Redis)": None}
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
 
 
 def run_ceiling(workdir: Path, args, size: int) -> dict:
-    import os
-
     os.environ["BENCH_BODY_BYTES"] = str(size)
     server = Server("exhibition_hall:ceiling()", workdir, args)
     try:
@@ -197,6 +220,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("SQLite", "PostgreSQL"))
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15", help="for the 'cache (Redis)' run; skipped when nothing answers")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
@@ -210,33 +234,49 @@ def main() -> None:
             backends.append(("PostgreSQL", url, drop))
         except Exception as error:  # no server: SQLite only
             print(f"PostgreSQL skipped: {str(error).splitlines()[0]}")
+    modes = dict(MODES)
+    if redis_answers(args.redis):
+        modes["cache (Redis)"] = {"EVENTSYS_REDIS_URL": args.redis}
+    else:
+        print(f"Redis skipped: nothing answers at {args.redis}")
+        del modes["cache (Redis)"]
+    script = workdir / "new_search.lua"
+    script.write_text(NEW_SEARCH_LUA)
     results, ceilings = {}, []
     try:
         for label, url, _drop in backends:
             started = time.perf_counter()
             setup = prepare(url, args.booths, args.media)
             print(f"{label}: {args.booths} booths, {args.media} media items in {time.perf_counter() - started:.1f} s; "
-                  f"SQL statements a page: {statements(url, setup)}")
-            server = Server("app:app", workdir, args, url)
-            try:
-                size = len(urllib.request.urlopen(server.base + _pages(setup)["hall"]).read())
-                if not ceilings:
-                    ceilings.append(run_ceiling(workdir, args, size))
-                    print(line(f"ceiling (bare Flask, {size:,} bytes)", ceilings[0]))
-                for name, path in _pages(setup).items():
-                    wrk(server.base, path, 2)  # warm-up
-                    cpu = cpu_seconds(server)
-                    r = wrk(server.base, path, args.duration)
-                    cpu = {k: (v - cpu[k]) / max(r["requests"], 1) * 1000 for k, v in cpu_seconds(server).items() if k != "wrk"}
-                    results[(label, name)] = (r, cpu)
-            finally:
-                server.stop()
+                  f"SQL statements a page without the cache {statements(url, setup, 0)}, a cache hit {statements(url, setup, 30)}")
+            for mode, env in modes.items():
+                os.environ.update(env)
+                try:
+                    server = Server("app:app", workdir, args, url)
+                finally:
+                    for name in env:
+                        os.environ.pop(name, None)
+                try:
+                    if not ceilings:
+                        size = len(urllib.request.urlopen(server.base + _pages(setup)["hall"]).read())
+                        ceilings.append(run_ceiling(workdir, args, size))
+                        print(line(f"ceiling (bare Flask, {size:,} bytes)", ceilings[0]))
+                    for name, path in _pages(setup).items():
+                        lua = str(script) if name == "new search" else None
+                        wrk(server.base, path, 2, lua)  # warm-up
+                        cpu = cpu_seconds(server)
+                        r = wrk(server.base, path, args.duration, lua)
+                        cpu = {k: (v - cpu[k]) / max(r["requests"], 1) * 1000 for k, v in cpu_seconds(server).items() if k != "wrk"}
+                        results[(label, mode, name)] = (r, cpu)
+                        print(line(f"  {label} {mode} {name}", r, ceilings[0]["rps"], cpu))
+                finally:
+                    server.stop()
         ceilings.append(run_ceiling(workdir, args, size))
         mean = sum(c["rps"] for c in ceilings) / len(ceilings)
         print(line("ceiling again", ceilings[-1]))
         print(f"\nsummary (ratio to the ceiling's mean, {mean:.0f} req/s)")
-        for (label, name), (r, cpu) in results.items():
-            print(line(f"  {label} {name}", r, mean, cpu))
+        for (label, mode, name), (r, cpu) in results.items():
+            print(line(f"  {label} {mode} {name}", r, mean, cpu))
     finally:
         for _label, _url, drop in backends:
             if drop:

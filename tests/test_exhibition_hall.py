@@ -277,6 +277,7 @@ def _count_queries(work) -> int:
 
 
 def test_the_hall_and_booth_pages_take_the_same_number_of_queries_with_10_or_500_booths(app, client, make_event, make_organization):
+    app.config["EXHIBITION_HALL_CACHE_SECONDS"] = 0  # every page rendered (a cache miss); cached pages: test_exhibition_hall_cache.py
     event = make_exhibition(app, make_event, **OPEN)
     pavilion = make_pavilion(event, "Kabupaten/Kota")
     booth = make_booth(event, make_organization(name="Kota Cirebon", province="Jawa Barat"), pavilion, dimensions=("living",))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from eventsys.accounts.models import EventRoleName
@@ -16,7 +17,7 @@ from eventsys.core.access import public
 from eventsys.events.dimensions import DIMENSION_LABELS, Dimension
 from eventsys.events.models import Event, EventKind
 from eventsys.events.services import event_by_slug_or_404
-from eventsys.exhibition import hall, visits
+from eventsys.exhibition import hall, hall_cache, visits
 from eventsys.exhibition.engagement import messages_closed_reason, voting_closed_reason
 from eventsys.exhibition.engagement_forms import MessageForm, VoteForm
 from eventsys.exhibition.models import Booth, Exhibition, MediaKind
@@ -82,9 +83,22 @@ def hall_page(slug: str):
     if not hall_visible_to(current_user, visible.event, visible.exhibition):
         return not_yet_open(visible)
     filters = hall.HallFilters.from_args(request.args)
+    body = _fragment(visible, ("hall", tuple(sorted(filters.args().items()))), lambda: _hall_body(visible, filters), shared=not filters.q)
+    return render_template("exhibition/hall_page.html", event=visible.event, body=body)
+
+
+def _fragment(visible: Visible, parts: tuple, render, shared: bool = True):
+    """The rendered fragment, from the short cache for anonymous visitors; signed-in users always get it fresh."""
+    if current_user.is_authenticated:
+        return Markup(render())
+    return hall_cache.fragment(db.session, visible, parts, render, shared=shared)
+
+
+def _hall_body(visible: Visible, filters: hall.HallFilters) -> str:
+    slug = visible.event.slug
     page = hall.hall_page(db.session, visible.event, filters)
     return render_template(
-        "exhibition/hall_page.html", v=visible, event=visible.event, filters=filters, page=page,
+        "exhibition/hall_body.html", v=visible, event=visible.event, filters=filters, page=page,
         pavilions=hall.pavilions(db.session, visible.event), provinces=hall.provinces(db.session, visible.event),
         dimensions=[(d, str(DIMENSION_LABELS[d])) for d in Dimension], labels=_labels(),
         top=hall.top_booths(db.session, visible.event) if visible.exhibition.voting_enabled else [],
@@ -95,14 +109,16 @@ def hall_page(slug: str):
 
 def render_booth(visible: Visible, booth: Booth, vote_form: VoteForm | None = None, message_form: MessageForm | None = None,
                  status: int = 200, count_visit: bool = False):
-    """The booth page; the engagement views render it again with their form's errors."""
-    items = hall.public_media(db.session, booth)
+    """The booth page; the engagement views render it again with their form's errors.
+
+    The booth part (description, programmes, approved media) is cached for anonymous visitors; the header
+    with the visitor's CSRF token, the votes, the guestbook and the forms are rendered every time.
+    """
     cookie: dict = {}
+    labels = _labels()
+    booth_part = _fragment(visible, ("booth", booth.id), lambda: _booth_body(visible, booth, labels))
     body = render_template(
-        "exhibition/booth_page.html", v=visible, event=visible.event, booth=booth, labels=_labels(), site_of=hall.site_of,
-        videos=[i for i in items if i.kind == MediaKind.VIDEO],
-        links=[i for i in items if i.kind == MediaKind.LINK],
-        posters=[i for i in items if i.kind in (MediaKind.POSTER, MediaKind.DOCUMENT)],
+        "exhibition/booth_page.html", v=visible, event=visible.event, booth=booth, body=booth_part,
         guestbook=hall.approved_guestbook(db.session, booth),
         votes=hall.vote_counts(db.session, visible.event).get(booth.id, 0) if visible.exhibition.voting_enabled else None,
         vote_closed=voting_closed_reason(visible.exhibition, visible.event),
@@ -112,6 +128,16 @@ def render_booth(visible: Visible, booth: Booth, vote_form: VoteForm | None = No
     if count_visit:
         _count(visible.event, booth.id, None, cookie)
     return _set_cookie(current_app.make_response((body, status)), cookie.get("value"))
+
+
+def _booth_body(visible: Visible, booth: Booth, labels: dict) -> str:
+    items = hall.public_media(db.session, booth)
+    return render_template(
+        "exhibition/booth_body.html", v=visible, event=visible.event, booth=booth, labels=labels, site_of=hall.site_of,
+        videos=[i for i in items if i.kind == MediaKind.VIDEO],
+        links=[i for i in items if i.kind == MediaKind.LINK],
+        posters=[i for i in items if i.kind in (MediaKind.POSTER, MediaKind.DOCUMENT)],
+    )
 
 
 def visible_booth(slug: str, booth_id: int) -> tuple[Visible, Booth | None]:
