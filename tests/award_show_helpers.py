@@ -60,5 +60,5 @@ def lock(event, state=JudgingState.LOCKED):
 
 
 def flat(text: str) -> str:
-    """PDF text with its line breaks as single spaces."""
-    return " ".join(text.split())
+    """PDF text with its line breaks as single spaces (PDFium marks a hyphen it broke a line at as U+FFFE)."""
+    return " ".join(text.replace("\ufffe", "-").split())

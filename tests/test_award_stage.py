@@ -117,8 +117,8 @@ def test_delay_is_the_current_cues_start_against_its_planned_start(night, app):
     assert s.planned_start(s.current) == T0 + timedelta(minutes=5)
     assert s.delay_seconds() == 240
     with app.test_request_context():
-        assert stage.delay_text(s.delay_seconds()) == ("late", tr(app, "+%(minutes)d min late", locale="en", minutes=4))
-        assert stage.delay_text(-125) == ("ahead", tr(app, "%(minutes)d min ahead", locale="en", minutes=2))
+        assert stage.delay_text(s.delay_seconds()) == ("late", tr(app, "+%(minutes)d min late", minutes=4))
+        assert stage.delay_text(-125) == ("ahead", tr(app, "%(minutes)d min ahead", minutes=2))
         assert stage.delay_text(20)[0] == "on_time"
     # Jump back to time: the reveal (planned at +7 min) reached at +5 is 2 minutes ahead.
     s = run(stage.jump_to, event, 2, cues["reveal"].id, now=T0 + timedelta(minutes=5))

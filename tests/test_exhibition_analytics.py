@@ -57,7 +57,7 @@ def test_views_per_item_including_the_stage(app, fair):
     items = {i.media_id: i for i in analytics.report(db.session, fair["event"]).items}
     assert (items[fair["video"].id].views, items[fair["video"].id].unique_visitors) == (2, 2)
     assert (items[fair["poster"].id].views, items[fair["stage"].id].views) == (1, 1)
-    assert items[fair["stage"].id].booth_name == tr(app, "Stage", locale="en")
+    assert items[fair["stage"].id].booth_name == tr(app, "Stage")
 
 
 def test_a_booths_own_report_holds_only_that_booth(app, fair):

@@ -172,7 +172,7 @@ def test_the_unique_constraint_turns_into_a_message_when_two_requests_race(app, 
     with pytest.raises(RuleViolation) as refused:
         setup.create_booth(db.session, event, org.id)
     assert (refused.value.field, refused.value.message) == ("organization_id", tr(
-        app, "%(organization)s already has a booth at this event; edit that one instead.", organization="Kota Cirebon", locale="en"))
+        app, "%(organization)s already has a booth at this event; edit that one instead.", organization="Kota Cirebon"))
     db.session.rollback()
     assert fresh().scalar(select(func.count(Booth.id))) == 0
 
