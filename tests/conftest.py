@@ -36,6 +36,35 @@ from eventsys.registration.models import DelegateCategory, Registration, Registr
 from tests.helpers import PASSWORD, sign_in
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _compile_url_builders_once() -> None:
+    """Each test builds its own app (or two), and Werkzeug generates and compiles Python code for the
+    URL builders of every one of its ~250 routes: 0.13–0.17 s an app, a fifth of the whole suite. A
+    builder depends only on the rule's parsed parts, defaults and converter kinds (it reaches the
+    rule's converters through its `self` argument), so one compiled builder serves every app of the
+    process; routing and url_for behave exactly as without it (0.02 s an app)."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def cached(self, append_unknown=True):
+        key = (
+            tuple(self._trace),
+            tuple(sorted((name, repr(value)) for name, value in (self.defaults or {}).items())),
+            tuple(sorted((name, type(converter).__name__) for name, converter in self._converters.items())),
+            append_unknown,
+        )
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(self, append_unknown)
+        return builder
+
+    Rule._compile_builder = cached
+
+
+_compile_url_builders_once()
 BACKENDS = ["sqlite", "postgresql"]
 
 
