@@ -122,14 +122,20 @@ def _register_feature(app: Flask, package: str, modules: tuple[str, ...]) -> Non
 
 
 def register_exhibition(app: Flask) -> None:
+    from eventsys.exhibition.services import event_page_links
+
     _register_feature(app, "exhibition", EXHIBITION_BLUEPRINTS)
+    app.extensions["eventsys"].setdefault("event_page_links", []).append(event_page_links)
 
 
 EXHIBITION_BLUEPRINTS = ("manage_views", "portal_views", "upload_views", "file_views", "hall_views", "engagement_views", "analytics_views")
 
 
 def register_awards(app: Flask) -> None:
+    from eventsys.awards.services import event_page_links
+
     _register_feature(app, "awards", AWARDS_BLUEPRINTS)
+    app.extensions["eventsys"].setdefault("event_page_links", []).append(event_page_links)
 
 
 AWARDS_BLUEPRINTS = ("manage_views", "nomination_views", "jury_views", "results_views", "public_views", "show_views", "stage_views", "poll_views")

@@ -117,3 +117,8 @@ def poll_open(session: Session, event: Event) -> bool:
     from eventsys.awards import poll  # poll's rules live there; imported here only when asked
 
     return poll.window_problem(event) is None
+
+
+def event_page_links(session: Session, event: Event) -> dict[str, bool]:
+    """For the event's public page: the published results, and the satisfaction poll while it is open."""
+    return {"results": results_published(session, event), "poll": event.is_public and poll_open(session, event)}

@@ -75,18 +75,13 @@ def event_page(slug: str):
 def _feature_links(event: Event) -> dict[str, bool]:
     """Which pages of the features beside this event to link (exhibition hall, award results, poll).
 
-    The events package imports no feature at module level: they are asked here, through their services, when the page is drawn.
+    The events package imports no feature: each feature registers a function in
+    app.extensions["eventsys"]["event_page_links"] (see eventsys/__init__.py) that answers for its own pages.
     """
-    from eventsys.awards import services as awards
-    from eventsys.exhibition.models import Exhibition
-
-    views = current_app.view_functions
-    has_exhibition = event.kind == EventKind.EXHIBITION or db.session.get(Exhibition, event.id) is not None
-    return {
-        "hall": has_exhibition and "exhibition_hall_views.hall_page" in views,
-        "results": "awards_public_views.results" in views and awards.results_published(db.session, event),
-        "poll": "awards_poll_views.answer_by_code" in views and event.is_public and awards.poll_open(db.session, event),
-    }
+    links = {"hall": False, "results": False, "poll": False}
+    for provider in current_app.extensions["eventsys"].get("event_page_links", ()):
+        links.update(provider(db.session, event))
+    return links
 
 
 @bp.get("/e/<slug>/agenda.ics")

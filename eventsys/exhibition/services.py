@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from eventsys.accounts.models import EventRole, EventRoleName
 from eventsys.core.db import utcnow
-from eventsys.events.models import Event
+from eventsys.events.models import Event, EventKind
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaState
 
 
@@ -92,3 +92,8 @@ def exhibitor_roles(session: Session, event: Event, organization_id: int) -> lis
     return list(session.scalars(select(EventRole).where(
         EventRole.event_id == event.id, EventRole.role == EventRoleName.EXHIBITOR, EventRole.organization_id == organization_id,
     )))
+
+
+def event_page_links(session: Session, event: Event) -> dict[str, bool]:
+    """For the event's public page: link the hall when the event is an exhibition or has one beside it."""
+    return {"hall": event.kind == EventKind.EXHIBITION or session.get(Exhibition, event.id) is not None}
