@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import json
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -58,46 +58,43 @@ def index(slug: str):
                  tie_break=[tie_break_label(r) for r in judging.ranking_rules.parse_chain(programme.tie_break)])
 
 
+def _state_action(slug: str, call, done) -> Response:
+    """One button on the results page: run the service, commit, and say what happened (or why not)."""
+    form = ActionForm()
+    if form.validate_on_submit() and commit_or_attach(form, call):
+        flash(done(), "success")
+    _flash_form(form)
+    return redirect(url_for(".index", slug=slug))
+
+
 @bp.post("/open")
 @organizer_only
 def open_judging(slug: str):
-    form = ActionForm()
-    if form.validate_on_submit() and commit_or_attach(form, lambda: judging.advance(db.session, g.event, JudgingState.SETUP, current_user)):
-        flash(_("Judging is open: jurors can now score."), "success")
-    _flash_form(form)
-    return redirect(url_for(".index", slug=slug))
+    return _state_action(slug, lambda: judging.advance(db.session, g.event, JudgingState.SETUP, current_user),
+                         lambda: _("Judging is open: jurors can now score."))
 
 
 @bp.post("/close")
 @organizer_only
 def close_judging(slug: str):
-    form = ActionForm()
-    if form.validate_on_submit() and commit_or_attach(form, lambda: winners.close_judging(db.session, g.event, current_user)):
-        flash(_("Judging is closed. The top of each ranking is proposed as winners; check them and publish."), "success")
-    _flash_form(form)
-    return redirect(url_for(".index", slug=slug))
+    return _state_action(slug, lambda: winners.close_judging(db.session, g.event, current_user),
+                         lambda: _("Judging is closed. The top of each ranking is proposed as winners; check them and publish."))
 
 
 @bp.post("/publish")
 @organizer_only
 def publish(slug: str):
-    form = ActionForm()
-    if form.validate_on_submit() and commit_or_attach(form, lambda: winners.publish(db.session, g.event, current_user)):
-        flash(_("The results are published and locked."), "success")
-    _flash_form(form)
-    return redirect(url_for(".index", slug=slug))
+    return _state_action(slug, lambda: winners.publish(db.session, g.event, current_user),
+                         lambda: _("The results are published and locked."))
 
 
 @bp.post("/remind")
 @organizer_only
 def remind(slug: str):
-    form = ActionForm()
     sent = []
     link = public_url(url_for("awards_jury_views.index", slug=slug))
-    if form.validate_on_submit() and commit_or_attach(form, lambda: sent.append(judging.send_reminders(db.session, g.event, link, current_user))):
-        flash(_("Reminders sent to %(count)d jurors.", count=sent[0]) if sent[0] else _("No juror is behind: no reminder sent."), "success")
-    _flash_form(form)
-    return redirect(url_for(".index", slug=slug))
+    return _state_action(slug, lambda: sent.append(judging.send_reminders(db.session, g.event, link, current_user)),
+                         lambda: _("Reminders sent to %(count)d jurors.", count=sent[0]) if sent[0] else _("No juror is behind: no reminder sent."))
 
 
 # One category: ranking beside the tie-break, and its winners
