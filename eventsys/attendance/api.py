@@ -20,7 +20,7 @@ from eventsys.api import services as api_services
 from eventsys.api.auth import require_event_scope, require_token
 from eventsys.api.openapi import SECURITY, errors, json_response, path_parameter, spec
 from eventsys.api.responses import api_error, iso_utc
-from eventsys.attendance import devices, scanning, verdicts
+from eventsys.attendance import devices, scan_lane, scanning, verdicts
 from eventsys.attendance.checkpoints import event_checkpoints
 from eventsys.attendance.models import CheckIn, CheckInSource, Checkpoint, Direction, ScanResult
 from eventsys.core.access import api_access
@@ -115,7 +115,10 @@ def _time(raw, name: str) -> datetime:
 @bp.post("/scans")
 @api_access
 def scan(slug: str):
-    event, device = _device(slug)
+    body = scan_lane.scan(db.session, slug, request.get_json(silent=True))  # the usual scan, in a few statements
+    if body is not None:
+        return jsonify(body)
+    event, device = _device(slug)  # anything else, decided in full
     fields = _scan_fields(event, request.get_json(silent=True))
     checkpoint = fields.pop("checkpoint")  # held: the session keeps only rows something refers to, and the answer names it
     outcome = scanning.scan_code(db.session, event, checkpoint, fields.pop("code"), device=device, **fields)

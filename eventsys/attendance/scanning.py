@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from eventsys.attendance.admission import corrected_time, fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
 from eventsys.attendance.checkpoints import checkpoint_window
 from eventsys.attendance.models import (
     ChangeAction,
@@ -40,14 +40,12 @@ from eventsys.attendance.models import (
 from eventsys.attendance.verdicts import message_for
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
-from eventsys.core.timezones import to_local
 from eventsys.events.models import Event
 from eventsys.registration import tickets
-from eventsys.registration.models import EventKey, Registration, RegistrationState, Ticket
+from eventsys.registration.models import EventKey, Registration, Ticket
 
 UNDO_MINUTES = 5
 MAX_CODE_LENGTH = 512  # a ticket token is 120 characters; anything this long is not one of ours
-RAW_CODE_STORED = 300
 NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
@@ -95,7 +93,6 @@ _LATEST = (
     .options(joinedload(CheckIn.device))
 )
 _LATEST_IN_SLOT = _LATEST.where(CheckIn.slot == bindparam("slot"))
-_INSERTS: dict[tuple, object] = {}
 
 
 def _ticket(session: Session, ticket_id: int) -> Ticket | None:
@@ -139,6 +136,11 @@ def _public_key(session: Session, event: Event, *, stored: bool = False) -> byte
     return key
 
 
+def kept_public_key(event_id: int, created_at: datetime) -> bytes | None:
+    """The event's public key if this process keeps it already (scan_lane asks; scan_code keeps it)."""
+    return _PUBLIC_KEYS.get((event_id, created_at))
+
+
 def _verify(session: Session, event: Event, token: str) -> tickets.TicketClaims:
     try:
         return tickets.verify_token(token, _public_key(session, event), event_id=event.id)
@@ -176,10 +178,9 @@ def _identify(session: Session, event: Event, code: str) -> _Verdict:
 
 def _live(ticket: Ticket) -> _Verdict:
     registration = ticket.registration
-    if registration.state != RegistrationState.CONFIRMED:
-        return _Verdict(ScanResult.REVOKED, str(registration.state), ticket, registration)
-    if ticket.revoked_at is not None:
-        return _Verdict(ScanResult.REVOKED, ticket.revoke_reason or "revoked", ticket, registration)
+    refusal = live_refusal(registration.state, ticket.revoked_at, ticket.revoke_reason)
+    if refusal is not None:
+        return _Verdict(*refusal, ticket, registration)
     return _Verdict(ScanResult.OK, "", ticket, registration)
 
 
@@ -187,14 +188,9 @@ def _live(ticket: Ticket) -> _Verdict:
 
 
 def _rules(checkpoint: Checkpoint, verdict: _Verdict, at: datetime) -> _Verdict:
-    allowed = {c.id for c in checkpoint.categories}
-    if allowed and verdict.registration.category_id not in allowed:
-        return _Verdict(ScanResult.NOT_ALLOWED_HERE, "category", verdict.ticket, verdict.registration)
-    opens_at, closes_at = checkpoint_window(checkpoint)
-    if opens_at is not None and at < opens_at:
-        return _Verdict(ScanResult.OUTSIDE_WINDOW, "not open", verdict.ticket, verdict.registration)
-    if closes_at is not None and at > closes_at:
-        return _Verdict(ScanResult.OUTSIDE_WINDOW, "closed", verdict.ticket, verdict.registration)
+    refusal = rule_refusal({c.id for c in checkpoint.categories}, verdict.registration.category_id, *checkpoint_window(checkpoint), at)
+    if refusal is not None:
+        return _Verdict(*refusal, verdict.ticket, verdict.registration)
     return verdict
 
 
@@ -211,12 +207,9 @@ def _movements(session: Session, ticket: Ticket, checkpoint: Checkpoint) -> dict
 
 def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket, direction: Direction, at: datetime, nonce: str):
     """The slot this admission takes, or the refusal when none is free (entry-and-exit)."""
-    if checkpoint.policy == EntryPolicy.ONCE:
-        return "once", None
-    if checkpoint.policy == EntryPolicy.ONCE_PER_DAY:
-        return f"day:{to_local(at, event.timezone).date().isoformat()}", None
-    if checkpoint.policy == EntryPolicy.UNLIMITED:
-        return f"any:{nonce}", None
+    slot = fixed_slot(checkpoint.policy, event.timezone, at, nonce)
+    if slot is not None:
+        return slot, None
     counts = _movements(session, ticket, checkpoint)
     inside = counts[Direction.IN] > counts[Direction.OUT]
     if direction == Direction.IN:
@@ -230,12 +223,7 @@ def _insert_or_nothing(session: Session, model, values: dict, unique: list[str])
     One statement on both databases: no savepoint, no exception, no retry when racing writers collide.
     `values` names every column but the id, so the object is made from them and the id, as if loaded.
     """
-    dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get((dialect, model, *unique))
-    if statement is None:  # built once per database kind and table
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(model.__table__).on_conflict_do_nothing(index_elements=unique).returning(model.__table__.c.id)
-        _INSERTS[(dialect, model, *unique)] = statement
+    statement = insert_or_nothing(session.get_bind().dialect.name, model.__table__, tuple(unique))
     new_id = session.execute(statement, values).scalar()
     if new_id is None:
         return None
@@ -300,44 +288,19 @@ def _replay(session: Session, event: Event, nonce: str) -> ScanOutcome | None:
     return outcome
 
 
-def _corrected(now: datetime, device_time: datetime | None, clock_offset: timedelta | None) -> datetime:
-    """When the scan happened by the server's clock: the device's time plus its measured offset, never in the future."""
-    if device_time is None:
-        return now
-    at = device_time + (clock_offset or timedelta(0))
-    return min(at, now)
-
-
 def _decide(session, event, checkpoint, verdict, *, code, nonce, direction, source, device, user, device_time, clock_offset, local_result, now):
     now = now or utcnow()
-    at = _corrected(now, device_time, clock_offset)
+    at = corrected_time(now, device_time, clock_offset)
     if verdict.result == ScanResult.OK:
         verdict = _rules(checkpoint, verdict, at)
     if verdict.result == ScanResult.OK:
         verdict = _admit(session, event, checkpoint, verdict, direction=direction, at=at, nonce=nonce, source=source, device=device, user=user)
     admitted = verdict.checkin or verdict.previous
-    values = dict(
-        event_id=event.id,
-        nonce=nonce,
-        checkpoint_id=checkpoint.id,
-        device_id=device.id if device else None,
-        user_id=user.id if user else (device.user_id if device else None),
-        staff_name=(device.staff_name if device else (user.name if user else ""))[:200],
-        direction=direction,
-        source=source,
-        raw_code=code[:RAW_CODE_STORED],
-        ticket_id=verdict.ticket.id if verdict.ticket else None,
-        registration_id=verdict.registration.id if verdict.registration else None,
-        result=verdict.result,
-        detail=verdict.detail[:200],
-        checkin_id=admitted.id if admitted else None,
-        device_time=device_time,
-        scanned_at=at,
-        received_at=now,
-        offline=device_time is not None,
-        clock_offset_seconds=int(clock_offset.total_seconds()) if clock_offset is not None else None,
-        local_result=local_result,
-        sync_conflict=local_result == ScanResult.OK and verdict.result != ScanResult.OK,
+    values = scan_values(
+        event_id=event.id, nonce=nonce, checkpoint_id=checkpoint.id, device=device, user=user, direction=direction, source=source, code=code,
+        ticket_id=verdict.ticket.id if verdict.ticket else None, registration_id=verdict.registration.id if verdict.registration else None,
+        result=verdict.result, detail=verdict.detail, checkin_id=admitted.id if admitted else None, at=at, now=now,
+        device_time=device_time, clock_offset=clock_offset, local_result=local_result,
     )
     scan = _insert_or_nothing(session, Scan, values, ["event_id", "nonce"])
     if scan is None:  # a concurrent request with the same nonce stored its verdict first: that one stands

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from flask_babel import gettext as _
 
@@ -16,17 +16,38 @@ if TYPE_CHECKING:
     from eventsys.attendance.scanning import ScanOutcome
 
 
+class Admission(NamedTuple):
+    """A check-in as a verdict shows it: the one a scan made, or the earlier one that refused it."""
+
+    id: int
+    at: datetime
+    checkpoint_id: int
+    checkpoint_name: str
+    direction: Direction
+    device_name: str = ""
+
+
+def admission_of(checkin) -> Admission | None:
+    if checkin is None:
+        return None
+    device_name = checkin.device.name if checkin.device else ""
+    return Admission(checkin.id, checkin.at, checkin.checkpoint_id, checkin.checkpoint.name, checkin.direction, device_name)
+
+
 def message_for(event: Event, outcome: ScanOutcome, detail: str = "") -> str:
-    result, previous = outcome.result, outcome.previous
+    return verdict_message(outcome.result, detail, event.timezone, checkin=admission_of(outcome.checkin), previous=admission_of(outcome.previous))
+
+
+def verdict_message(result: ScanResult, detail: str, zone: str, *, checkin: Admission | None = None, previous: Admission | None = None) -> str:
     if result == ScanResult.OK:
-        if outcome.checkin is not None and outcome.checkin.direction == Direction.OUT:
+        if checkin is not None and checkin.direction == Direction.OUT:
             return _("Exit recorded.")
         return _("Welcome! Checked in.")
     if result == ScanResult.ALREADY_CHECKED_IN:
         if previous is None:
             return _("Already checked in.")
-        when = local_time(previous.at, event.timezone)
-        gate = previous.checkpoint.name
+        when = local_time(previous.at, zone)
+        gate = previous.checkpoint_name
         if previous.direction == Direction.OUT:
             return _("Already recorded leaving at %(time)s (%(gate)s).", time=when, gate=gate)
         return _("Already checked in at %(time)s at %(gate)s.", time=when, gate=gate)
@@ -64,13 +85,19 @@ def attendee_json(registration: Registration | None) -> dict | None:
         return None
     organization, province = _organization(registration)
     category = registration.category
+    return attendee_fields(registration.id, registration.name, registration.position, organization, province,
+                           category.id, category.name, category.color)
+
+
+def attendee_fields(registration_id: int, name: str, position: str, organization: str, province: str,
+                    category_id: int, category_name: str, category_color: str | None) -> dict:
     return {
-        "registration_id": registration.id,
-        "name": registration.name,
-        "position": registration.position,
+        "registration_id": registration_id,
+        "name": name,
+        "position": position,
         "organization": organization,
         "province": province,
-        "category": {"id": category.id, "name": category.name, "color": tickets.category_color(category.color)},
+        "category": {"id": category_id, "name": category_name, "color": tickets.category_color(category_color)},
     }
 
 
@@ -79,19 +106,25 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def outcome_json(outcome: ScanOutcome) -> dict:
-    checkin, previous = outcome.checkin, outcome.previous
+    return verdict_json(outcome.result, outcome.message, outcome.scan.id, attendee_json(outcome.registration),
+                        admission_of(outcome.checkin), admission_of(outcome.previous), replayed=outcome.replayed)
+
+
+def verdict_json(result: ScanResult, message: str, scan_id: int, attendee: dict | None, checkin: Admission | None,
+                 previous: Admission | None, *, replayed: bool = False) -> dict:
+    """What a scanner gets for a scan, whichever way it was decided."""
     return {
-        "result": str(outcome.result),
-        "message": outcome.message,
-        "replayed": outcome.replayed,
-        "scan_id": outcome.scan.id,
-        "attendee": attendee_json(outcome.registration),
+        "result": str(result),
+        "message": message,
+        "replayed": replayed,
+        "scan_id": scan_id,
+        "attendee": attendee,
         "checkin": None if checkin is None else {
             "id": checkin.id, "at": _iso(checkin.at), "checkpoint_id": checkin.checkpoint_id,
-            "checkpoint_name": checkin.checkpoint.name, "direction": str(checkin.direction),
+            "checkpoint_name": checkin.checkpoint_name, "direction": str(checkin.direction),
         },
         "previous": None if previous is None else {
-            "at": _iso(previous.at), "checkpoint_id": previous.checkpoint_id, "checkpoint_name": previous.checkpoint.name,
-            "device_name": previous.device.name if previous.device else "",
+            "at": _iso(previous.at), "checkpoint_id": previous.checkpoint_id, "checkpoint_name": previous.checkpoint_name,
+            "device_name": previous.device_name,
         },
     }

@@ -52,10 +52,38 @@ def configure_sqlite(engine: Engine) -> None:
         # A request that may write takes the write lock up front: a deferred transaction that
         # read first cannot upgrade after another writer committed ("database is locked"),
         # whatever the busy timeout. Reads stay deferred so they never wait on writers (WAL).
-        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS") and not request.environ.get(_DEFERRED):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+_DEFERRED = "eventsys.sqlite_write_lock_deferred"
+
+
+def defer_write_lock() -> None:
+    """This request reads first and takes SQLite's write lock only at `take_write_lock`.
+
+    Call before the request's first query. Workers then read side by side and hold the lock
+    only for their writes and the commit, instead of for the whole request. What was read before
+    the lock may be a moment old, so only writes that a unique constraint decides belong after it
+    (INSERT … ON CONFLICT). No effect on PostgreSQL.
+    """
+    request.environ[_DEFERRED] = True
+
+
+def take_write_lock(session) -> None:
+    """End the read-only transaction and start one holding SQLite's write lock (waits for it)."""
+    if request.environ.pop(_DEFERRED, False) and session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        connection.exec_driver_sql("COMMIT")  # nothing written yet: ends the read snapshot only
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def write_lock_from_start(session) -> None:
+    """Give up a deferred lock before anything was written: what comes next begins with the lock, as usual."""
+    if request.environ.pop(_DEFERRED, False):
+        session.rollback()
 
 
 def string_enum(cls, name: str, length: int = 30) -> Enum:

@@ -1,0 +1,195 @@
+"""The usual scan of a paired phone, decided in three Core statements and two INSERTs.
+
+At a ballroom door almost every scan is the same case: a paired device, a checkpoint of its event,
+a validly signed ticket of a confirmed delegate who may enter now, admitted (`ok`) or already
+admitted (`already_checked_in`). `scanning.scan_code` decides it with ORM objects in eight
+statements and about 2.6 ms of CPU; this lane reads plain rows — the device with its token, event
+and checkpoint in one statement, the ticket with its delegate in another — and asks the same rules
+(`admission`) and stores the same rows with the same INSERT … ON CONFLICT DO NOTHING statements.
+
+Anything else returns None before anything is written, and the endpoint decides the scan with
+`scan_code`, the only place the unusual cases are handled: no or another token, a device or token
+to be marked as seen, a desk code, a forged, re-issued, revoked or refused ticket, a checkpoint
+outside its window or of entry-and-exit, a nonce used before (found when its INSERT conflicts,
+which rolls this lane's admission back).
+
+On SQLite the reads run without the write lock (`core.db.defer_write_lock`); the lock is taken
+for the two INSERTs and the commit only, so workers no longer queue for the whole request. The
+admission itself is still decided by the unique constraint under that lock.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import request
+from sqlalchemy import and_, bindparam, select
+
+from eventsys.accounts.models import EventRoleName
+from eventsys.api import services as api_services
+from eventsys.api.models import ApiToken
+from eventsys.attendance import devices, scanning
+from eventsys.attendance.admission import fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
+from eventsys.attendance.models import (
+    CheckIn,
+    CheckInSource,
+    Checkpoint,
+    Direction,
+    Scan,
+    ScannerDevice,
+    ScanResult,
+    checkpoint_categories,
+)
+from eventsys.attendance.verdicts import Admission, attendee_fields, verdict_json, verdict_message
+from eventsys.core.db import defer_write_lock, take_write_lock, utcnow, write_lock_from_start
+from eventsys.core.tokens import hash_secret
+from eventsys.events.models import Event, Organization
+from eventsys.registration import tickets
+from eventsys.registration.models import DelegateCategory, Registration, Ticket
+
+_tokens, _devices, _events = ApiToken.__table__, ScannerDevice.__table__, Event.__table__
+_checkpoints, _tickets, _registrations = Checkpoint.__table__, Ticket.__table__, Registration.__table__
+_CALLER = (  # the device of the token, its event, the checkpoint asked for and the categories it admits (a row each)
+    select(
+        _tokens.c.last_used_at, _devices.c.id, _devices.c.name, _devices.c.staff_name, _devices.c.user_id, _devices.c.last_seen_at,
+        _events.c.id, _events.c.timezone, _events.c.created_at, _checkpoints.c.id, _checkpoints.c.name, _checkpoints.c.policy,
+        _checkpoints.c.opens_at, _checkpoints.c.closes_at, checkpoint_categories.c.category_id,
+    )
+    .select_from(
+        _tokens.join(_devices, and_(_devices.c.api_token_id == _tokens.c.id, _devices.c.event_id == _tokens.c.event_id))
+        .join(_events, _events.c.id == _tokens.c.event_id)
+        .outerjoin(_checkpoints, and_(_checkpoints.c.id == bindparam("checkpoint_id"), _checkpoints.c.event_id == _events.c.id))
+        .outerjoin(checkpoint_categories, checkpoint_categories.c.checkpoint_id == _checkpoints.c.id)
+    )
+    .where(
+        _tokens.c.token_hash == bindparam("token_hash"), _tokens.c.revoked_at.is_(None), _tokens.c.role == EventRoleName.CHECKIN,
+        _devices.c.revoked_at.is_(None), _events.c.slug == bindparam("slug"),
+    )
+)
+_organizations, _categories = Organization.__table__, DelegateCategory.__table__
+_TICKET = (
+    select(
+        _tickets.c.event_id, _tickets.c.serial, _tickets.c.revoked_at, _tickets.c.revoke_reason, _registrations.c.id,
+        _registrations.c.state, _registrations.c.name, _registrations.c.position, _registrations.c.category_id,
+        _registrations.c.proposed_organization, _organizations.c.name, _organizations.c.province, _categories.c.name, _categories.c.color,
+    )
+    .select_from(
+        _tickets.join(_registrations, _registrations.c.id == _tickets.c.registration_id)
+        .join(_categories, _categories.c.id == _registrations.c.category_id)
+        .outerjoin(_organizations, _organizations.c.id == _registrations.c.organization_id)
+    )
+    .where(_tickets.c.id == bindparam("ticket_id"))
+)
+_checkins = CheckIn.__table__
+_PREVIOUS = (  # the admission that holds the slot, for "already checked in at 09:12 at Pintu utama"
+    select(_checkins.c.id, _checkins.c.at, _checkins.c.checkpoint_id, _checkpoints.c.name, _checkins.c.direction, _devices.c.name)
+    .select_from(_checkins.join(_checkpoints, _checkpoints.c.id == _checkins.c.checkpoint_id).outerjoin(_devices, _devices.c.id == _checkins.c.device_id))
+    .where(_checkins.c.ticket_id == bindparam("ticket_id"), _checkins.c.checkpoint_id == bindparam("checkpoint_id"),
+           _checkins.c.slot == bindparam("slot"), _checkins.c.undone_at.is_(None))
+)
+_SOURCES = {str(CheckInSource.SCAN): CheckInSource.SCAN, str(CheckInSource.SEARCH): CheckInSource.SEARCH, str(CheckInSource.KIOSK): CheckInSource.KIOSK}
+_DIRECTIONS = {"in": Direction.IN, "out": Direction.OUT}
+
+
+class _Device(NamedTuple):  # what a stored scan names of its device
+    id: int
+    user_id: int | None
+    staff_name: str
+
+
+def scan(session, slug: str, item) -> dict | None:
+    """The verdict's JSON for the usual scan, committed; None (nothing written) when `scan_code` must decide it."""
+    defer_write_lock()
+    body = _usual(session, slug, item)
+    if body is None:
+        write_lock_from_start(session)
+    return body
+
+
+def _fields(item):
+    """code, nonce, direction, source and checkpoint id when all are well formed; None otherwise (the full path says what is wrong)."""
+    if not isinstance(item, dict):
+        return None
+    code, nonce, checkpoint_id = item.get("code"), item.get("nonce"), item.get("checkpoint_id")
+    direction, source = _DIRECTIONS.get(item.get("direction", "in")), _SOURCES.get(item.get("source", "scan"))
+    if not isinstance(code, str) or not scanning.valid_nonce(nonce) or direction is None or source is None:
+        return None
+    if not isinstance(checkpoint_id, int) or isinstance(checkpoint_id, bool):
+        return None
+    return code.strip(), nonce, direction, source, checkpoint_id
+
+
+def _caller(connection, slug: str, checkpoint_id: int, now):
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, secret = header.strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not api_services.TOKEN_SHAPE.match(secret):
+        return None
+    rows = connection.execute(_CALLER, {"token_hash": hash_secret(secret), "slug": slug, "checkpoint_id": checkpoint_id}).all()
+    if not rows or rows[0][9] is None:  # no such device of this event, or no such checkpoint
+        return None
+    used, seen = rows[0][0], rows[0][5]
+    if used is None or now - used >= api_services.TOUCH_INTERVAL or seen is None or now - seen >= devices.SEEN_INTERVAL:
+        return None  # the full path notes when the token and the device were last used
+    return rows[0], {row[14] for row in rows if row[14] is not None}
+
+
+def _usual(session, slug: str, item) -> dict | None:
+    fields = _fields(item)
+    if fields is None:
+        return None
+    code, nonce, direction, source, checkpoint_id = fields
+    now = utcnow()
+    connection = session.connection()
+    caller = _caller(connection, slug, checkpoint_id, now)
+    if caller is None:
+        return None
+    (_used, device_id, device_name, staff_name, user_id, _seen, event_id, zone, event_created, _cp, checkpoint_name, policy,
+     opens_at, closes_at, _category), allowed = caller
+    key = scanning.kept_public_key(event_id, event_created)
+    if key is None or len(code) != tickets.TOKEN_LENGTH:
+        return None
+    try:
+        claims = tickets.verify_token(code.upper(), key, event_id=event_id)
+    except tickets.InvalidTicketToken:
+        return None
+    ticket = connection.execute(_TICKET, {"ticket_id": claims.ticket_id}).first()
+    if ticket is None or ticket[0] != event_id or ticket[1] != claims.serial or live_refusal(ticket[5], ticket[2], ticket[3]) is not None:
+        return None
+    if rule_refusal(allowed, ticket[8], opens_at, closes_at, now) is not None:
+        return None
+    slot = fixed_slot(policy, zone, now, nonce)
+    if slot is None:
+        return None
+    registration_id = ticket[4]
+    take_write_lock(session)
+    connection = session.connection()
+    dialect = connection.dialect.name
+    checkin_id = connection.execute(insert_or_nothing(dialect, _checkins, ("ticket_id", "checkpoint_id", "slot")), {
+        "event_id": event_id, "checkpoint_id": checkpoint_id, "ticket_id": claims.ticket_id, "registration_id": registration_id,
+        "direction": direction, "slot": slot, "source": source, "at": now, "device_id": device_id, "user_id": None, "undone_at": None,
+    }).scalar()
+    checkin = previous = None
+    if checkin_id is not None:
+        result, detail = ScanResult.OK, ""
+        checkin = Admission(checkin_id, now, checkpoint_id, checkpoint_name, direction)
+    else:  # the slot is taken: by an earlier scan, or by one at this very instant
+        result, detail = ScanResult.ALREADY_CHECKED_IN, slot
+        row = connection.execute(_PREVIOUS, {"ticket_id": claims.ticket_id, "checkpoint_id": checkpoint_id, "slot": slot}).first()
+        previous = Admission(row[0], row[1], row[2], row[3], row[4], row[5] or "") if row is not None else None
+    admitted = checkin or previous
+    scan_id = connection.execute(insert_or_nothing(dialect, Scan.__table__, ("event_id", "nonce")), scan_values(
+        event_id=event_id, nonce=nonce, checkpoint_id=checkpoint_id, device=_Device(device_id, user_id, staff_name), user=None,
+        direction=direction, source=source, code=code, ticket_id=claims.ticket_id, registration_id=registration_id, result=result,
+        detail=detail, checkin_id=admitted.id if admitted else None, at=now, now=now,
+    )).scalar()
+    if scan_id is None:  # this nonce was used before: the stored verdict stands, and nothing of this one is kept
+        session.rollback()
+        return None
+    if ticket[10] is not None:  # a region of the list, with its province
+        organization, province = ticket[10], ticket[11] or ""
+    else:  # a body not yet in the list, as the delegate typed it
+        organization, province = ticket[9] or "", ""
+    attendee = attendee_fields(registration_id, ticket[6], ticket[7], organization, province, ticket[8], ticket[12], ticket[13])
+    body = verdict_json(result, verdict_message(result, detail, zone, checkin=checkin, previous=previous), scan_id, attendee, checkin, previous)
+    session.commit()
+    return body
