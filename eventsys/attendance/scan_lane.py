@@ -40,7 +40,7 @@ from eventsys.attendance.models import (
     checkpoint_categories,
 )
 from eventsys.attendance.verdicts import Admission, attendee_fields, verdict_json, verdict_message
-from eventsys.core.db import defer_write_lock, take_write_lock, utcnow, write_lock_from_start
+from eventsys.core.db import defer_write_lock, utcnow, write_lock_from_start, write_phase
 from eventsys.core.tokens import hash_secret
 from eventsys.events.models import Event, Organization
 from eventsys.registration import tickets
@@ -96,6 +96,14 @@ class _Device(NamedTuple):  # what a stored scan names of its device
     staff_name: str
 
 
+class _Door(NamedTuple):  # where the scan happens
+    device: _Device
+    event_id: int
+    zone: str
+    checkpoint_id: int
+    checkpoint_name: str
+
+
 def scan(session, slug: str, item) -> dict | None:
     """The verdict's JSON for the usual scan, committed; None (nothing written) when `scan_code` must decide it."""
     defer_write_lock()
@@ -143,7 +151,7 @@ def _usual(session, slug: str, item) -> dict | None:
     caller = _caller(connection, slug, checkpoint_id, now)
     if caller is None:
         return None
-    (_used, device_id, device_name, staff_name, user_id, _seen, event_id, zone, event_created, _cp, checkpoint_name, policy,
+    (_used, device_id, _device_name, staff_name, user_id, _seen, event_id, zone, event_created, _cp, checkpoint_name, policy,
      opens_at, closes_at, _category), allowed = caller
     key = scanning.kept_public_key(event_id, event_created)
     if key is None or len(code) != tickets.TOKEN_LENGTH:
@@ -160,26 +168,34 @@ def _usual(session, slug: str, item) -> dict | None:
     slot = fixed_slot(policy, zone, now, nonce)
     if slot is None:
         return None
-    registration_id = ticket[4]
-    take_write_lock(session)
+    door = _Door(_Device(device_id, user_id, staff_name), event_id, zone, checkpoint_id, checkpoint_name)
+    scan = dict(ticket_id=claims.ticket_id, registration_id=ticket[4], slot=slot, at=now, code=code, nonce=nonce, direction=direction, source=source)
+    with write_phase(session):
+        return _store(session, door, scan, ticket)
+
+
+def _store(session, door: _Door, scan: dict, ticket) -> dict | None:
+    """The admission and the scan, committed; None (rolled back) when the nonce was used before."""
+    ticket_id, registration_id, slot, now, direction = scan["ticket_id"], scan["registration_id"], scan["slot"], scan["at"], scan["direction"]
     connection = session.connection()
     dialect = connection.dialect.name
     checkin_id = connection.execute(insert_or_nothing(dialect, _checkins, ("ticket_id", "checkpoint_id", "slot")), {
-        "event_id": event_id, "checkpoint_id": checkpoint_id, "ticket_id": claims.ticket_id, "registration_id": registration_id,
-        "direction": direction, "slot": slot, "source": source, "at": now, "device_id": device_id, "user_id": None, "undone_at": None,
+        "event_id": door.event_id, "checkpoint_id": door.checkpoint_id, "ticket_id": ticket_id, "registration_id": registration_id,
+        "direction": direction, "slot": slot, "source": scan["source"], "at": now, "device_id": door.device.id, "user_id": None,
+        "undone_at": None,
     }).scalar()
     checkin = previous = None
     if checkin_id is not None:
         result, detail = ScanResult.OK, ""
-        checkin = Admission(checkin_id, now, checkpoint_id, checkpoint_name, direction)
+        checkin = Admission(checkin_id, now, door.checkpoint_id, door.checkpoint_name, direction)
     else:  # the slot is taken: by an earlier scan, or by one at this very instant
         result, detail = ScanResult.ALREADY_CHECKED_IN, slot
-        row = connection.execute(_PREVIOUS, {"ticket_id": claims.ticket_id, "checkpoint_id": checkpoint_id, "slot": slot}).first()
+        row = connection.execute(_PREVIOUS, {"ticket_id": ticket_id, "checkpoint_id": door.checkpoint_id, "slot": slot}).first()
         previous = Admission(row[0], row[1], row[2], row[3], row[4], row[5] or "") if row is not None else None
     admitted = checkin or previous
     scan_id = connection.execute(insert_or_nothing(dialect, Scan.__table__, ("event_id", "nonce")), scan_values(
-        event_id=event_id, nonce=nonce, checkpoint_id=checkpoint_id, device=_Device(device_id, user_id, staff_name), user=None,
-        direction=direction, source=source, code=code, ticket_id=claims.ticket_id, registration_id=registration_id, result=result,
+        event_id=door.event_id, nonce=scan["nonce"], checkpoint_id=door.checkpoint_id, device=door.device, user=None,
+        direction=direction, source=scan["source"], code=scan["code"], ticket_id=ticket_id, registration_id=registration_id, result=result,
         detail=detail, checkin_id=admitted.id if admitted else None, at=now, now=now,
     )).scalar()
     if scan_id is None:  # this nonce was used before: the stored verdict stands, and nothing of this one is kept
@@ -190,6 +206,6 @@ def _usual(session, slug: str, item) -> dict | None:
     else:  # a body not yet in the list, as the delegate typed it
         organization, province = ticket[9] or "", ""
     attendee = attendee_fields(registration_id, ticket[6], ticket[7], organization, province, ticket[8], ticket[12], ticket[13])
-    body = verdict_json(result, verdict_message(result, detail, zone, checkin=checkin, previous=previous), scan_id, attendee, checkin, previous)
+    body = verdict_json(result, verdict_message(result, detail, door.zone, checkin=checkin, previous=previous), scan_id, attendee, checkin, previous)
     session.commit()
     return body

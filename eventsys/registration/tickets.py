@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import secrets
 import struct
@@ -121,6 +122,12 @@ def token_for(ticket: Ticket) -> str:
     return encode_token(key.private_key, TicketClaims(ticket.event_id, ticket.id, ticket.serial))
 
 
+@functools.lru_cache(maxsize=256)
+def _verifier(public_key: bytes) -> Ed25519PublicKey:
+    """The key object for a public key, made once per process (every scan verifies with it)."""
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
 def verify_token(token: str, public_key: bytes, *, event_id: int | None = None) -> TicketClaims:
     """The claims of a token signed with `public_key`'s private half; InvalidTicketToken otherwise.
 
@@ -136,7 +143,7 @@ def verify_token(token: str, public_key: bytes, *, event_id: int | None = None) 
         raise InvalidTicketToken("malformed") from None
     payload, signature = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
     try:
-        Ed25519PublicKey.from_public_bytes(bytes(public_key)).verify(signature, SIGNING_PREFIX + payload)
+        _verifier(bytes(public_key)).verify(signature, SIGNING_PREFIX + payload)
     except (InvalidSignature, ValueError):
         raise InvalidTicketToken("signature") from None
     version, token_event, ticket_id, serial = _PAYLOAD.unpack(payload)
