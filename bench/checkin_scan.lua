@@ -8,6 +8,7 @@
 --   next one as each answer comes) repeats its last token and is counted in "beyond".
 -- mode "again": the tokens over and over (all already checked in: duplicate scans).
 -- mode "junk": a code that is no ticket (warming the workers up; stores "unknown" scans only).
+-- mode "anonymous": the same requests without the Authorization header (401, no SQL: the app's floor).
 -- Every request has a nonce of its own: <prefix>-<thread>-<n>.
 -- done() prints one line "BENCH {json}" that the Python side reads.
 
@@ -32,12 +33,15 @@ function init(args)
    end
    sent, beyond, answered, statuses, results = 0, 0, 0, {}, {}
    headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. bearer}
+   if mode == "anonymous" then  -- no token: the app answers 401 without any SQL (its own floor)
+      headers["Authorization"] = nil
+   end
 end
 
 function request()
    local code
    counter = counter + 1
-   if mode == "junk" then
+   if mode == "junk" or mode == "anonymous" then
       code = "WARMUP" .. counter
    elseif mode == "again" then
       code = tokens[(counter - 1) % #tokens + 1]

@@ -305,6 +305,9 @@ def bench_backend(label: str, url: str, args, workdir: Path, report: dict) -> No
               f"after {final['checkins']}: {'ok' if again['verified'] else 'MISMATCH'}")
         if "page" not in report:
             report["page"] = page_size(server.base)
+        if "floor" not in report:  # the app's own cost: the same path answered 401 before any SQL
+            report["floor"] = wrk(server, setup, tokens_file, "anonymous", args.duration)
+            print(line("this app, 401 without a token (no SQL)", report["floor"], report["ceiling"]))
     finally:
         server.stop()
     checked_in = set(final["checked_in"])
@@ -325,6 +328,9 @@ def summary(report: dict) -> None:
                 met = r["rps"] / ceiling >= RATIO_GOAL and r["p99_us"] / 1000 <= P99_GOAL_MS
                 print(f"  {label:<10} {name:<11} {r['rps']:6.0f} req/s  p50 {r['p50_us'] / 1000:6.1f} ms  p99 {r['p99_us'] / 1000:6.1f} ms  "
                       f"ratio {r['rps'] / ceiling:4.2f}  {'met' if met else 'not met'}  check-ins {'verified' if r['verified'] else 'MISMATCH'}")
+    if "floor" in report:
+        floor = report["floor"]
+        print(f"  this app's floor (401, no SQL) {floor['rps']:6.0f} req/s  p99 {floor['p99_us'] / 1000:6.1f} ms  ratio {floor['rps'] / ceiling:4.2f}")
     if "page" in report:
         print(f"  scanning page {report['page']['bytes']:,} bytes in {report['page']['files']} files: "
               f"{'met' if report['page']['bytes'] <= PAGE_GOAL else 'not met'}")

@@ -329,31 +329,36 @@ def crowd_app(make_app):
     return make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": PARALLEL + 5, "max_overflow": 0, "pool_timeout": 60})
 
 
-def test_fifty_devices_scanning_one_ticket_at_once_admit_it_exactly_once(crowd_app, gate, make_scanner):
-    event, checkpoint, _secret, registration, token = gate
-    secrets = [make_scanner(event, name=f"Pintu {i}")[1] for i in range(PARALLEL)]
-    url = f"/api/v1/events/{event.slug}/scans"
-    checkpoint_id = checkpoint.id  # read here: the threads have no app context to load it in
-    barrier = threading.Barrier(PARALLEL)
-    results: list[str | None] = [None] * PARALLEL
+def scan_at_once(app, slug: str, checkpoint_id: int, token: str, secrets: list[str]) -> list[str | None]:
+    """Each device in `secrets` scans `token` in a thread of its own, all released at the same instant: their results."""
+    url = f"/api/v1/events/{slug}/scans"
+    barrier = threading.Barrier(len(secrets))
+    results: list[str | None] = [None] * len(secrets)
     errors: list[BaseException] = []
 
     def scan(i: int) -> None:
         try:
-            client = crowd_app.test_client()
+            client = app.test_client()
             body = {"checkpoint_id": checkpoint_id, "code": token, "nonce": nonce()}
             barrier.wait(timeout=30)
-            response = client.post(url, json=body, headers={"Authorization": f"Bearer {secrets[i]}"})
-            results[i] = response.get_json()["result"]
+            results[i] = client.post(url, json=body, headers={"Authorization": f"Bearer {secrets[i]}"}).get_json()["result"]
         except BaseException as error:  # reported with the test's failure
             errors.append(error)
 
-    threads = [threading.Thread(target=scan, args=(i,)) for i in range(PARALLEL)]
+    threads = [threading.Thread(target=scan, args=(i,)) for i in range(len(secrets))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=180)
     assert not errors, errors
+    return results
+
+
+def test_fifty_devices_scanning_one_ticket_at_once_admit_it_exactly_once(crowd_app, gate, make_scanner):
+    event, checkpoint, _secret, registration, token = gate
+    secrets = [make_scanner(event, name=f"Pintu {i}")[1] for i in range(PARALLEL)]
+    # read here: the threads have no app context to load them in
+    results = scan_at_once(crowd_app, event.slug, checkpoint.id, token, secrets)
     assert sorted(results).count("ok") == 1
     assert results.count("already_checked_in") == PARALLEL - 1
     assert checkins(registration) == 1

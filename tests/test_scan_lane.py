@@ -21,7 +21,7 @@ from eventsys.registration import services as registration_services
 from eventsys.registration import tickets
 from eventsys.registration.models import DelegateCategory, RegistrationState
 from tests.helpers import fresh
-from tests.test_checkin_scan import checkins, nonce, post_scan
+from tests.test_checkin_scan import checkins, nonce, post_scan, scan_at_once
 
 
 @pytest.fixture
@@ -156,26 +156,7 @@ def test_fifty_warm_devices_scanning_one_ticket_at_once_admit_it_exactly_once(cr
     secrets = [make_scanner(event, name=f"Pintu {i}")[1] for i in range(PARALLEL)]
     for secret in secrets:
         post_scan(client, event, secret, checkpoint, tickets.token_for(warm_up.ticket))
-    url, checkpoint_id = f"/api/v1/events/{event.slug}/scans", checkpoint.id
-    barrier = threading.Barrier(PARALLEL)
-    results: list[str | None] = [None] * PARALLEL
-    errors: list[BaseException] = []
-
-    def scan(i: int) -> None:
-        try:
-            client = crowd_app.test_client()
-            body = {"checkpoint_id": checkpoint_id, "code": token, "nonce": uuid.uuid4().hex}
-            barrier.wait(timeout=30)
-            results[i] = client.post(url, json=body, headers={"Authorization": f"Bearer {secrets[i]}"}).get_json()["result"]
-        except BaseException as error:  # reported with the test's failure
-            errors.append(error)
-
-    threads = [threading.Thread(target=scan, args=(i,)) for i in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not errors, errors
+    results = scan_at_once(crowd_app, event.slug, checkpoint.id, token, secrets)
     assert results.count("ok") == 1 and results.count("already_checked_in") == PARALLEL - 1
     assert checkins(registration) == 1
     assert fresh().scalar(select(func.count(Scan.id)).where(Scan.registration_id == registration.id)) == PARALLEL

@@ -126,13 +126,13 @@ def _fields(item):
     return code.strip(), nonce, direction, source, checkpoint_id
 
 
-def _caller(connection, slug: str, checkpoint_id: int, now):
+def _caller(session, slug: str, checkpoint_id: int, now):
     header = request.headers.get("Authorization", "")
     scheme, _sep, secret = header.strip().partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not api_services.TOKEN_SHAPE.match(secret):
         return None
-    rows = connection.execute(_CALLER, {"token_hash": hash_secret(secret), "slug": slug, "checkpoint_id": checkpoint_id}).all()
+    rows = session.connection().execute(_CALLER, {"token_hash": hash_secret(secret), "slug": slug, "checkpoint_id": checkpoint_id}).all()
     if not rows or rows[0][9] is None:  # no such device of this event, or no such checkpoint
         return None
     used, seen = rows[0][0], rows[0][5]
@@ -147,8 +147,7 @@ def _usual(session, slug: str, item) -> dict | None:
         return None
     code, nonce, direction, source, checkpoint_id = fields
     now = utcnow()
-    connection = session.connection()
-    caller = _caller(connection, slug, checkpoint_id, now)
+    caller = _caller(session, slug, checkpoint_id, now)
     if caller is None:
         return None
     (_used, device_id, _device_name, staff_name, user_id, _seen, event_id, zone, event_created, _cp, checkpoint_name, policy,
@@ -160,7 +159,7 @@ def _usual(session, slug: str, item) -> dict | None:
         claims = tickets.verify_token(code.upper(), key, event_id=event_id)
     except tickets.InvalidTicketToken:
         return None
-    ticket = connection.execute(_TICKET, {"ticket_id": claims.ticket_id}).first()
+    ticket = session.connection().execute(_TICKET, {"ticket_id": claims.ticket_id}).first()
     if ticket is None or ticket[0] != event_id or ticket[1] != claims.serial or live_refusal(ticket[5], ticket[2], ticket[3]) is not None:
         return None
     if rule_refusal(allowed, ticket[8], opens_at, closes_at, now) is not None:
