@@ -1,16 +1,22 @@
 """Benchmark: exhibition video files through the app (issue 6) — ranged downloads and chunked uploads of a 200 MB video.
 
-    .venv/bin/python bench/exhibition_media.py [--mb 200] [--range-mb 8] [--rounds 3] [--workers 4]
+    .venv/bin/python bench/exhibition_media.py [--mb 200] [--range-mb 8] [--seek-mb 16] [--rounds 3] [--workers 4]
 
 In a temp dir (SQLite, UPLOAD_DIR of its own) it makes an open exhibition with one booth, an
 exhibitor account and an approved 200 MB MP4: a real ffmpeg video followed by a `free` box of random
 bytes (a valid MP4 that ffmpeg reads in milliseconds). It serves the app with gunicorn (sync workers)
-on 127.0.0.1 and measures, in the same run:
+on 127.0.0.1 and measures, in the same rounds, against reading the same file from disk in 8 MB blocks
+(the goal: ≥ 0.8 of it, medians of the rounds):
 
-- download: the whole video fetched over HTTP in 8 MB `Range` requests (one keep-alive connection,
-  http.client, every byte compared with the file's SHA-256 at the end), against reading the same
-  file from disk in 8 MB blocks (warm page cache both ways); the ratio's goal is ≥ 0.8 (medians of the rounds). The same
-  fetch with 4 connections in parallel (each its own quarter) is printed too.
+- warm: the file in the page cache for every reader. The app: the whole file in 8 MB `Range`
+  requests (http.client, one connection; every byte compared with the file's SHA-256 first), the same
+  over 4 connections, by curl, in one `bytes=0-` request, and as a <video> element reads it: open-ended
+  `bytes=N-` requests at offsets in shuffled order, `--seek-mb` read from each and the connection
+  closed. A bare sendfile(2) server gives the loopback ceiling.
+- cold: before each measure the file's pages are dropped (fsync + POSIX_FADV_DONTNEED, checked with
+  mincore: nothing may stay cached), so the disk read and the app both read the disk.
+- per request: the median latency of a 1-byte range and of a 404, and of the same 1-byte answer from a
+  bare WSGI callable under the same gunicorn (the floor without the app).
 - upload: the video sent through the exhibitor upload API (`POST /exhibit/<slug>/uploads`, then
   4 MB chunks at their offsets, the last one checks the file by content and stores it), against a
   loop that appends the same chunks to a file with an fsync each, as the API does.
@@ -21,24 +27,24 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import json
 import os
+import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from exhibition_media_servers import BareServer, Server, drop_cache  # noqa: E402
 
 MB = 1024 * 1024
 SLUG = "pameran-bench"
@@ -106,83 +112,6 @@ def prepare(workdir: Path, size: int) -> dict:
                 "stored_path": workdir / "uploads" / stored.file_key, "store_seconds": store_seconds}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, workdir: Path, database_url: str, workers: int):
-        self.port = _free_port()
-        env = dict(os.environ, PYTHONPATH=str(ROOT), EVENTSYS_SECRET_KEY="bench", EVENTSYS_DATABASE_URL=database_url,
-                   EVENTSYS_UPLOAD_DIR=str(workdir / "uploads"), EVENTSYS_WTF_CSRF_ENABLED="false",
-                   EVENTSYS_LOGIN_RATE_LIMIT="1000 per minute")
-        command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}",
-                   "--chdir", str(ROOT), "--log-level", "warning", "--timeout", "300", "eventsys:create_app()"]
-        self.log = workdir / "gunicorn.log"
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2)
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise SystemExit(f"gunicorn exited: {self.log.read_text()[-2000:]}") from None
-                time.sleep(0.2)
-        raise SystemExit("gunicorn did not start within 60 s")
-
-    def connection(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
-
-
-class BareServer:
-    """The ceiling over loopback: a bare socket server answering `Range` GETs of one file with sendfile(2), no app."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn, open(self.path, "rb") as f:
-            reader = conn.makefile("rb")
-            while True:
-                lines = []
-                while (line := reader.readline()) not in (b"\r\n", b""):
-                    lines.append(line)
-                if not lines:
-                    return
-                wanted = next(x for x in lines if x.lower().startswith(b"range:")).split(b"=", 1)[1].strip()
-                start, end = (int(v) for v in wanted.split(b"-"))
-                conn.sendall(f"HTTP/1.1 206 Partial Content\r\nContent-Length: {end - start + 1}\r\n\r\n".encode())
-                os.sendfile(conn.fileno(), f.fileno(), start, end - start + 1)
-
-    def connection(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-
-    def stop(self) -> None:
-        self.sock.close()
-
-
 def curl_ranges(port: int, path: str, size: int, block: int) -> float | None:
     """The same ranges fetched by curl (one process, one connection reused): the server's speed without Python reading."""
     curl = shutil.which("curl")
@@ -234,6 +163,46 @@ def fetch_ranges(server: Server, path: str, start: int, stop: int, block: int, d
     seconds = time.perf_counter() - started
     connection.close()
     return seconds
+
+
+def fetch_seeks(server, path: str, size: int, amount: int) -> float:
+    """As <video> reads: `bytes=N-` from 0, then from shuffled offsets (seeks), `amount` read from each, then closed."""
+    offsets = list(range(amount, size, amount))
+    random.Random(6).shuffle(offsets)
+    buffer = bytearray(amount)
+    started = time.perf_counter()
+    for offset in [0, *offsets]:
+        connection = server.connection()
+        connection.request("GET", path, headers={"Range": f"bytes={offset}-"})
+        response = connection.getresponse()
+        if response.status != 206:
+            raise SystemExit(f"expected 206, got {response.status}")
+        want, got = min(amount, size - offset), 0
+        view = memoryview(buffer)
+        while got < want:
+            n = response.readinto(view[got:want])
+            if not n:
+                raise SystemExit("short read")
+            got += n
+        response.close()  # the rest of the answer is left unread, as a player leaves it after a seek
+        connection.close()
+    return time.perf_counter() - started
+
+
+def latency(server, path: str, status: int, count: int = 300) -> float:
+    """Median milliseconds of a GET of one byte (`Range: bytes=0-0`), each on its own connection as gunicorn's sync workers close them."""
+    times = []
+    for _ in range(count):
+        connection = server.connection()
+        started = time.perf_counter()
+        connection.request("GET", path, headers={"Range": "bytes=0-0"})
+        response = connection.getresponse()
+        response.read()
+        times.append(time.perf_counter() - started)
+        connection.close()
+        if response.status != status:
+            raise SystemExit(f"expected {status}, got {response.status}")
+    return statistics.median(times) * 1000
 
 
 def login(server: Server) -> str:
@@ -293,64 +262,91 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--range-mb", type=int, default=8)
+    parser.add_argument("--seek-mb", type=int, default=16)
     parser.add_argument("--chunk-mb", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    size, block, chunk = args.mb * MB, args.range_mb * MB, args.chunk_mb * MB
+    size, block, chunk, seek = args.mb * MB, args.range_mb * MB, args.chunk_mb * MB, args.seek_mb * MB
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; gunicorn {args.workers} sync workers; "
-          f"{args.mb} MB video, {args.range_mb} MB ranges, {args.chunk_mb} MB upload chunks")
+          f"{args.mb} MB video, {args.range_mb} MB ranges, {args.seek_mb} MB read a seek, {args.chunk_mb} MB upload chunks")
     with tempfile.TemporaryDirectory(prefix="bench-exhibition-") as tmp:
         workdir = Path(tmp)
         data = prepare(workdir, size)
         print(f"store_upload of the {args.mb} MB file (SHA-256 in 1 MB blocks, then a rename): {data['store_seconds']:.2f} s")
         server = Server(workdir, data["url"], args.workers)
+        floor = Server(workdir, data["url"], args.workers, app="floor:app")
+        bare = BareServer(data["stored_path"])
         try:
-            path = f"/exhibition/{SLUG}/media/{data['media_id']}"
+            path, stored = f"/exhibition/{SLUG}/media/{data['media_id']}", data["stored_path"]
             digest = hashlib.sha256()
             fetch_ranges(server, path, 0, size, block, digest)  # warm-up, and every byte checked
             if digest.hexdigest() != data["digest"]:
                 raise SystemExit("the downloaded bytes differ from the file")
-            bare = BareServer(data["stored_path"])
-            disk, bare_seq, curl_seq, http_seq, http_par, whole = [], [], [], [], [], []
-            for _ in range(args.rounds):
-                disk.append(read_disk(data["stored_path"], block))
-                bare_seq.append(fetch_ranges(bare, path, 0, size, block))
-                curl_seq.append(curl_ranges(server.port, path, size, block))
-                whole.append(fetch_ranges(server, path, 0, size, size))
-                http_seq.append(fetch_ranges(server, path, 0, size, block))
-                quarter = size // 4
-                threads = []
+            quarter = size // 4
+
+            def parallel() -> float:
+                threads = [threading.Thread(target=fetch_ranges, args=(server, path, i * quarter, size if i == 3 else (i + 1) * quarter, block))
+                           for i in range(4)]
                 started = time.perf_counter()
-                for i in range(4):
-                    stop = size if i == 3 else (i + 1) * quarter
-                    thread = threading.Thread(target=fetch_ranges, args=(server, path, i * quarter, stop, block))
-                    threads.append(thread)
+                for thread in threads:
                     thread.start()
                 for thread in threads:
                     thread.join()
-                http_par.append(time.perf_counter() - started)
-            def rate(seconds: float) -> float:
-                return size / MB / seconds
+                return time.perf_counter() - started
 
-            def typical(times: list[float]) -> float:  # the median round: the machine may be busy with other work
-                return rate(statistics.median(times))
+            measures = {  # name: (measure, also cold)
+                "disk read, 8 MB blocks": (lambda: read_disk(stored, block), True),
+                "bare loopback ceiling (sendfile, no app), 8 MB ranges": (lambda: fetch_ranges(bare, path, 0, size, block), True),
+                "app, 8 MB ranges, one connection": (lambda: fetch_ranges(server, path, 0, size, block), True),
+                "app, 8 MB ranges, 4 connections": (parallel, False),
+                "app, 8 MB ranges, curl": (lambda: curl_ranges(server.port, path, size, block), False),
+                "app, whole file (bytes=0-)": (lambda: fetch_ranges(server, path, 0, size, size), True),
+                f"app, as <video>: bytes=N- at {-(-size // seek)} offsets, {args.seek_mb} MB each": (lambda: fetch_seeks(server, path, size, seek), True),
+            }
+            if shutil.which("curl") is None:
+                del measures["app, 8 MB ranges, curl"]
+            warm = {name: [] for name in measures}
+            cold = {name: [] for name, (_, also_cold) in measures.items() if also_cold}
+            per_request = {"app, 1-byte range": [], "app, 404": [], "floor: bare WSGI callable under gunicorn": []}
+            left = []
+            for _ in range(args.rounds):
+                for name, (measure, _) in measures.items():
+                    warm[name].append(measure())
+                for name in [*cold, "disk read, 8 MB blocks"]:  # the disk read first and last: the VM's disk speed drifts
+                    left.append((drop_cache(stored), name))
+                    cold[name].append(measures[name][0]())
+                per_request["app, 1-byte range"].append(latency(server, path, 206))
+                per_request["app, 404"].append(latency(server, f"/exhibition/{SLUG}/media/999999", 404))
+                per_request["floor: bare WSGI callable under gunicorn"].append(latency(floor, "/", 206))
+            worst = max(left)
+            print(f"cold: the file's pages dropped {len(left)} times; still cached after a drop (mincore): at most "
+                  f"{worst[0] / size:.1%} of the file" + (f" (before {worst[1]!r})" if worst[0] else ""))
 
-            best_disk, best_seq, best_par = typical(disk), typical(http_seq), typical(http_par)
-            print(f"download, median of {args.rounds}: disk {best_disk:,.0f} MB/s; HTTP one connection {best_seq:,.0f} MB/s "
-                  f"(ratio {best_seq / best_disk:.2f}, goal ≥ {RATIO_GOAL}); HTTP 4 connections {best_par:,.0f} MB/s "
-                  f"(ratio {best_par / best_disk:.2f})")
-            best_bare = typical(bare_seq)
-            print(f"  ceiling over loopback (bare socket server, sendfile, same Python client): {best_bare:,.0f} MB/s; "
-                  f"the app reaches {best_seq / best_bare:.2f} of it")
-            if all(curl_seq):
-                print(f"  the app's ranges fetched by curl instead of Python: {typical(curl_seq):,.0f} MB/s "
-                      f"(ratio to disk {typical(curl_seq) / best_disk:.2f})")
-            print(f"  the whole file in one request (bytes=0-, as a video player starts): {typical(whole):,.0f} MB/s "
-                  f"(ratio to disk {typical(whole) / best_disk:.2f})")
-            bare.stop()
-            print("  all rounds MB/s: disk " + ", ".join(f"{rate(s):,.0f}" for s in disk) + "; one connection "
-                  + ", ".join(f"{rate(s):,.0f}" for s in http_seq) + "; 4 connections " + ", ".join(f"{rate(s):,.0f}" for s in http_par))
+            def rate(seconds: float | None) -> float:
+                return size / MB / seconds if seconds else 0.0
+
+            def typical(times: list) -> float:  # the median round: the machine may be busy with other work
+                return rate(statistics.median(times)) if all(times) else 0.0
+
+            def cold_ratio(name: str, pick=statistics.mean) -> float:  # each round against its first and last cold disk read
+                disk = [rate(s) for s in cold["disk read, 8 MB blocks"]]
+                return statistics.median(rate(s) / pick(disk[2 * i: 2 * i + 2]) for i, s in enumerate(cold[name][: args.rounds]))
+
+            disk_warm = typical(warm["disk read, 8 MB blocks"])
+            print(f"load average {os.getloadavg()[0]:.1f}; medians of {args.rounds} rounds, MB/s (ratio to the disk read of the same kind "
+                  f"in the same round; cold: to the mean of the round's two disk reads; to the faster of them); goal ≥ {RATIO_GOAL}")
+            print(f"  {'measure':<62} {'warm':>16} {'cold':>16}")
+            for name in measures:
+                line = f"  {name:<62} {typical(warm[name]):>7,.0f} ({typical(warm[name]) / disk_warm:.2f})"
+                if name in cold:
+                    line += f" {typical(cold[name]):>7,.0f} ({cold_ratio(name):.2f}; {cold_ratio(name, max):.2f} to the faster)"
+                print(line)
+            for name in ("disk read, 8 MB blocks", "app, 8 MB ranges, one connection"):
+                print(f"  rounds, {name}: warm " + ", ".join(f"{rate(s):,.0f}" for s in warm[name])
+                      + "; cold " + ", ".join(f"{rate(s):,.0f}" for s in cold[name]))
+            print("per request, median ms: " + "; ".join(f"{name} {statistics.median(v):.2f} (rounds "
+                                                          + ", ".join(f"{x:.2f}" for x in v) + ")" for name, v in per_request.items()))
 
             cookie = login(server)
             raw = append_loop(data["source"], workdir / "raw.part", chunk)
@@ -360,6 +356,8 @@ def main() -> None:
                   f"(ratio {raw / total:.2f}); the last chunk (content check, SHA-256, move into the storage) {last:.2f} s; "
                   f"answer state {answer.get('state')!r}")
         finally:
+            bare.stop()
+            floor.stop()
             server.stop()
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventsys.core.storage import get_storage
@@ -121,6 +122,22 @@ def test_thumbnails_and_logos_follow_the_same_rules(app, hall):
     response = anonymous.get(logo_url)
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_range_of_an_approved_item_takes_one_query(app, hall):
+    """Event, exhibition and item come in one SELECT (every range of a video pays for it); the booth is not loaded."""
+    target, selects = url(hall, video(hall)), []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        selects.extend([statement] if statement.lstrip().upper().startswith("SELECT") else [])
+
+    sa_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = app.test_client().get(target, headers={"Range": "bytes=0-0"})
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 206 and response.data == DATA[:1]
+    assert len(selects) == 1, selects
 
 
 # Ranges and conditional requests

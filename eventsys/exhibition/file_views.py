@@ -3,6 +3,7 @@
 Who may fetch a file is decided here, per request: an approved item in a hall the visitor may see
 is for anyone; anything else (processing, pending, rejected, failed) only for the booth's
 exhibitors and the organizers, and a 404 for everybody else, so an unreviewed file never leaks.
+The event, its exhibition and the item (or booth) come in one query: every range of a video pays for it.
 
 The Content-Type is the one the content check found when the file was stored, never one derived
 from a name. Every file goes out with `nosniff`, a sandboxing Content-Security-Policy (an HTML or
@@ -15,12 +16,14 @@ ranges at once is refused with 416 (browsers and video players ask for one).
 """
 from __future__ import annotations
 
+import os
 import unicodedata
 from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper
@@ -29,7 +32,6 @@ from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import public
 from eventsys.core.storage import InvalidKey, LocalStorage, get_storage
 from eventsys.events.models import Event, EventKind
-from eventsys.events.services import event_by_slug_or_404
 from eventsys.exhibition import services
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaKind
 from eventsys.extensions import db
@@ -42,15 +44,30 @@ FILE_CSP = "default-src 'none'; sandbox"
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "video/mp4", "video/webm"}
 
 
-def _event_and_exhibition(slug: str) -> tuple[Event, Exhibition]:
-    event = event_by_slug_or_404(slug)
-    exhibition = db.session.get(Exhibition, event.id)
-    if exhibition is None and event.kind != EventKind.EXHIBITION:
+def _lookup_statement(model):
+    return (
+        select(Event, Exhibition, model)
+        .join(model, (model.event_id == Event.id) & (model.id == bindparam("object_id")))
+        .outerjoin(Exhibition, Exhibition.event_id == Event.id)
+        .where(Event.slug == bindparam("slug"))
+    )
+
+
+LOOKUPS = {model: _lookup_statement(model) for model in (MediaItem, Booth)}  # built once, not per range request
+
+
+def _lookup(model, slug: str, object_id: int):
+    """The event named `slug`, its exhibition and its item or booth `object_id`, in one query; 404 when one is missing."""
+    row = db.session.execute(LOOKUPS[model], {"slug": slug, "object_id": object_id}).first()
+    if row is None:
         abort(404)
+    event, exhibition, found = row
     if exhibition is None:
+        if event.kind != EventKind.EXHIBITION:
+            abort(404)
         exhibition = services.exhibition_for(db.session, event)
         db.session.commit()
-    return event, exhibition
+    return event, exhibition, found
 
 
 def _hall_open_to_visitor(event: Event, exhibition: Exhibition) -> bool:
@@ -67,12 +84,11 @@ def _may_manage(event: Event, booth: Booth | None) -> bool:
 
 def _visible_item(slug: str, media_id: int) -> tuple[MediaItem, bool]:
     """The item and whether it is public (cacheable by anyone); 404 when this visitor may not see it."""
-    event, exhibition = _event_and_exhibition(slug)
-    item = db.session.get(MediaItem, media_id)
-    if item is None or item.event_id != event.id or item.kind == MediaKind.LINK:
+    event, exhibition, item = _lookup(MediaItem, slug, media_id)
+    if item.kind == MediaKind.LINK:
         abort(404)
     if services.is_public(item) and _hall_open_to_visitor(event, exhibition):
-        return item, True  # the booth is not even loaded: one query fewer for every range of a video
+        return item, True  # one query for every range of a video: the booth is not even loaded
     if _may_manage(event, item.booth):
         return item, False
     abort(404)
@@ -93,8 +109,12 @@ def _serve(key: str | None, content_type: str | None, *, etag: str, modified: da
         abort(404)
     storage = get_storage(current_app)
     try:
-        size = storage.size(key)
-        reader = storage.open(key)
+        if isinstance(storage, LocalStorage):  # the key checked and the path resolved once, the size from the open file
+            reader = storage.open(key)
+            size = os.fstat(reader.fileno()).st_size
+        else:
+            size = storage.size(key)
+            reader = storage.open(key)
     except (InvalidKey, FileNotFoundError):
         abort(404)
     except Exception:  # the S3 object is gone or the service does not answer
@@ -174,9 +194,8 @@ def thumb(slug: str, media_id: int):
 @bp.get("/exhibition/<slug>/booths/<int:booth_id>/logo")
 @public
 def logo(slug: str, booth_id: int):
-    event, exhibition = _event_and_exhibition(slug)
-    booth = db.session.get(Booth, booth_id)
-    if booth is None or booth.event_id != event.id or not booth.logo_key:
+    event, exhibition, booth = _lookup(Booth, slug, booth_id)
+    if not booth.logo_key:
         abort(404)
     if _hall_open_to_visitor(event, exhibition):
         is_public = True
