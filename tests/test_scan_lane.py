@@ -5,8 +5,6 @@ device and its token were last used); from the second request on, a valid ticket
 is decided by `scan_lane`. These tests warm a device up first, so the scans they look at take the
 lane, and check that it answers exactly as the full path does and hands every other case over.
 """
-import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -162,30 +160,3 @@ def test_fifty_warm_devices_scanning_one_ticket_at_once_admit_it_exactly_once(cr
     assert fresh().scalar(select(func.count(Scan.id)).where(Scan.registration_id == registration.id)) == PARALLEL
     assert fresh().scalar(select(func.count(CheckIn.id)).where(CheckIn.registration_id == warm_up.id)) == 1
 
-
-def test_on_sqlite_the_write_phase_queues_on_the_file_lock_beside_the_database(app, door):
-    """Workers queue for SQLite's write lock on a flock (handed over at once) instead of SQLite's sleeping busy handler."""
-    import fcntl
-
-    event, checkpoint, secret, registration, token = door
-    with app.app_context():
-        url = db.engine.url
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("PostgreSQL takes row locks itself; the file lock is SQLite's")
-    slug, checkpoint_id = event.slug, checkpoint.id
-    answers = []
-
-    def scan():
-        body = {"checkpoint_id": checkpoint_id, "code": token, "nonce": uuid.uuid4().hex}
-        with app.app_context():  # the test client commits the test's session first, in an app context
-            answers.append(app.test_client().post(f"/api/v1/events/{slug}/scans", json=body, headers={"Authorization": f"Bearer {secret}"}).get_json())
-
-    with open(f"{url.database}-write.lock", "a") as held:  # another worker in its write phase
-        fcntl.flock(held, fcntl.LOCK_EX)
-        waiting = threading.Thread(target=scan)
-        waiting.start()
-        waiting.join(timeout=0.5)
-        assert waiting.is_alive() and answers == [] and checkins(registration) == 0
-        fcntl.flock(held, fcntl.LOCK_UN)
-    waiting.join(timeout=30)
-    assert answers[0]["result"] == "ok" and checkins(registration) == 1

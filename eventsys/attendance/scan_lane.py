@@ -200,11 +200,10 @@ def _store(session, door: _Door, scan: dict, ticket) -> dict | None:
     if scan_id is None:  # this nonce was used before: the stored verdict stands, and nothing of this one is kept
         session.rollback()
         return None
+    session.commit()  # the answer is made after it: every other writer waits while this block runs
     if ticket[10] is not None:  # a region of the list, with its province
         organization, province = ticket[10], ticket[11] or ""
     else:  # a body not yet in the list, as the delegate typed it
         organization, province = ticket[9] or "", ""
     attendee = attendee_fields(registration_id, ticket[6], ticket[7], organization, province, ticket[8], ticket[12], ticket[13])
-    body = verdict_json(result, verdict_message(result, detail, door.zone, checkin=checkin, previous=previous), scan_id, attendee, checkin, previous)
-    session.commit()
-    return body
+    return verdict_json(result, verdict_message(result, detail, door.zone, checkin=checkin, previous=previous), scan_id, attendee, checkin, previous)
