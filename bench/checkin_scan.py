@@ -13,7 +13,8 @@ it counts the check-ins in the database: exactly one per distinct token the serv
 twice. It prints the CPU time a request took in the app, in PostgreSQL and in wrk, and the SQL
 statements of one scan. The ceiling is the same load on a bare Flask app (`ceiling()` below: a
 constant JSON body) under the same gunicorn settings, measured before and after the real runs; the
-ratios use the mean. It also fetches the scanning page and everything it loads (goal ≤ 300 KB).
+ratios use the mean. It also measures this app's floor (the same load without a token: 401 before any
+SQL) and fetches the scanning page and everything it loads (goal ≤ 300 KB).
 
 wrk is Debian's package: `apt-get install -y wrk`.
 """
