@@ -167,6 +167,24 @@ def test_creating_an_upload_sweeps_stale_ones(app, exhibit, signed_in):
     assert [p.name for p in partial_files(app)] == [f"{new.json['token']}.part"]
 
 
+def test_the_cron_command_sweeps_abandoned_uploads_when_nobody_uploads_again(app, exhibit, signed_in):
+    from eventsys.exhibition import processing
+
+    event, booth = exhibit["event"], exhibit["booth_a"]
+    client = signed_in(exhibit["exhibitor_a"])
+    abandoned = create(client, event, booth=booth, size=1000).json
+    send(client, abandoned["url"], b"x" * 100, 0)
+    fresh_one = create(client, event, booth=booth, size=1000).json
+    send(client, fresh_one["url"], b"y" * 100, 0)
+    upload = fresh().scalar(select(Upload).where(Upload.token == abandoned["token"]))
+    upload.updated_at = utcnow() - uploads.STALE_AFTER - timedelta(hours=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(processing.process_stuck_command, ["--minutes", "15"])
+    assert result.exit_code == 0 and "removed 1 abandoned uploads" in result.output, result.output
+    assert [u.token for u in fresh().scalars(select(Upload))] == [fresh_one["token"]]
+    assert [p.name for p in partial_files(app)] == [f"{fresh_one['token']}.part"]
+
+
 def test_a_chunk_at_the_wrong_offset_gets_409_with_the_current_offset(exhibit, signed_in):
     client = signed_in(exhibit["exhibitor_a"])
     url = create(client, exhibit["event"], booth=exhibit["booth_a"], size=3 * CHUNK).json["url"]

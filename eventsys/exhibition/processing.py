@@ -272,8 +272,16 @@ def stuck_items(older_than: timedelta = timedelta(minutes=15)) -> list[int]:
 @click.option("--minutes", type=int, default=15, show_default=True, help="Process items left PROCESSING for longer than this.")
 @with_appcontext
 def process_stuck_command(minutes: int) -> None:
-    """Process exhibition media items that were left in PROCESSING (run from cron or after a restart)."""
+    """Process media items left in PROCESSING and remove abandoned uploads (run from cron, and after a restart).
+
+    An upload nobody resumed is otherwise only swept when the next upload starts: at a quiet exhibition
+    its part files (up to the video limit each) would stay on disk until then.
+    """
+    from eventsys.exhibition import uploads  # uploads schedules processing: imported here, not at the top
+
     ids = stuck_items(timedelta(minutes=minutes))
     for media_id in ids:
         process(media_id)
-    click.echo(f"Processed {len(ids)} media items.")
+    swept = uploads.sweep_stale(db.session)
+    db.session.commit()
+    click.echo(f"Processed {len(ids)} media items; removed {swept} abandoned uploads.")
