@@ -489,3 +489,4 @@ def test_unknown_api_route_and_wrong_method_answer_json(client):
     assert missing.json["error"]["code"] == "not_found"
     wrong = client.post("/api/v1/events")
     assert wrong.status_code == 405 and wrong.json["error"]["code"] == "method_not_allowed"
+    assert set(wrong.headers["Allow"].split(", ")) >= {"GET", "HEAD"}  # HTTP requires it on a 405

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 
+from eventsys.api.responses import MAX_ID, MAX_PAGE
+
 OPENAPI_VERSION = "3.1.0"
 API_PREFIX = "/api/v1"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -47,6 +49,11 @@ def json_response(schema: dict, description: str) -> dict:
 def errors(*statuses: int) -> dict:
     """The standard error responses an operation may give, e.g. errors(401, 404)."""
     return {str(status): {"$ref": f"#/components/responses/{STANDARD_RESPONSES[status][0]}"} for status in statuses}
+
+
+def id_schema(minimum: int = 1) -> dict:
+    """A row id: none is larger than MAX_ID."""
+    return {"type": "integer", "minimum": minimum, "maximum": MAX_ID}
 
 
 def path_parameter(name: str, description: str, schema: dict | None = None) -> dict:
@@ -165,8 +172,8 @@ class ApiSpec:
                             "name": "page",
                             "in": "query",
                             "required": False,
-                            "description": "Page number, from 1.",
-                            "schema": {"type": "integer", "minimum": 1, "default": 1},
+                            "description": "Page number, from 1; past the last page, the list is empty.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
                         },
                         "PerPage": {
                             "name": "per_page",

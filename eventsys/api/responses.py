@@ -12,6 +12,14 @@ from eventsys.core.errors import error_response
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
+MAX_PAGE = 999_999_999
+# Ids are INTEGER columns (int4 in PostgreSQL): no row has a larger one, and SQLite cannot even bind past 2**63.
+MAX_ID = 2**31 - 1
+
+
+def storable_id(value) -> bool:
+    """True for a whole number that some row could have as its id (JSON true/false are not numbers)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def api_error(status: int, code: str, message: str) -> NoReturn:
@@ -32,24 +40,22 @@ def iso_utc(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
+def _positive_int(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
     # isdigit() alone accepts "²" and other digits int() refuses or reads differently.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()):
         api_error(400, "bad_request", _("The parameter %(name)s must be a whole number.", name=name))
-    value = int(raw)
-    if value < 1 or (maximum is not None and value > maximum):
-        if maximum is None:
-            api_error(400, "bad_request", _("The parameter %(name)s must be at least 1.", name=name))
+    value = int(raw) if len(raw) <= 10 else None  # int() of thousands of digits is slow, then refused
+    if value is None or not 1 <= value <= maximum:
         api_error(400, "bad_request", _("The parameter %(name)s must be between 1 and %(max)d.", name=name, max=maximum))
     return value
 
 
 def page_params() -> tuple[int, int]:
     """`page` and `per_page` from the query string; anything else than sensible numbers is a 400."""
-    return _positive_int("page", 1), _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    return _positive_int("page", 1, MAX_PAGE), _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
 
 
 def page_json(pagination, serialize: Callable) -> dict:

@@ -14,13 +14,14 @@ from eventsys.api.openapi import (
     PAGE_PARAMETERS,
     SECURITY,
     errors,
+    id_schema,
     json_response,
     page_of,
     path_parameter,
     ref,
     spec,
 )
-from eventsys.api.responses import api_error, page_json, page_params
+from eventsys.api.responses import api_error, page_json, page_params, storable_id
 from eventsys.api.serializers import event_json, organization_json, session_json
 from eventsys.core.access import api_access, public
 from eventsys.events.models import Event, Organization
@@ -143,7 +144,7 @@ spec.add_path(
 @api_access
 def organization(organization_id: int):
     require_token()
-    found = db.session.get(Organization, organization_id)
+    found = db.session.get(Organization, organization_id) if storable_id(organization_id) else None
     if found is None:
         api_error(404, "not_found", _("There is no organization with this id."))
     return jsonify(organization_json(found))
@@ -156,7 +157,7 @@ spec.add_path(
         "tags": ["organizations"],
         "summary": "One organization. Needs a token of any event and role.",
         "security": SECURITY,
-        "parameters": [path_parameter("organization_id", "The organization's id.", {"type": "integer", "minimum": 1})],
+        "parameters": [path_parameter("organization_id", "The organization's id.", id_schema())],
         "responses": {"200": json_response(ref("Organization"), "The organization.")} | errors(401, 404),
     },
 )

@@ -8,7 +8,7 @@ was wrong.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
@@ -18,8 +18,8 @@ from sqlalchemy.orm import joinedload
 from eventsys.accounts.models import EventRoleName
 from eventsys.api import services as api_services
 from eventsys.api.auth import require_event_scope, require_token
-from eventsys.api.openapi import SECURITY, errors, json_response, path_parameter, spec
-from eventsys.api.responses import api_error, iso_utc
+from eventsys.api.openapi import SECURITY, errors, id_schema, json_response, path_parameter, spec
+from eventsys.api.responses import api_error, iso_utc, storable_id
 from eventsys.attendance import devices, scan_lane, scanning, verdicts
 from eventsys.attendance.checkpoints import event_checkpoints
 from eventsys.attendance.models import CheckIn, CheckInSource, Checkpoint, Direction, ScanResult
@@ -37,6 +37,8 @@ CSRF_EXEMPT = True  # bearer tokens only; no cookie can carry one across sites
 MAX_BATCH = 500
 SEARCH_LIMIT = 20
 SOURCES = {str(CheckInSource.SCAN), str(CheckInSource.SEARCH), str(CheckInSource.KIOSK)}
+# A device's clock may be far off (a reset one says 1970), but not further than scans.clock_offset_seconds holds.
+MAX_CLOCK_SKEW = timedelta(seconds=2**31 - 1)
 
 spec.add_tag("check-in", "Scanning tickets at checkpoints, for paired scanner devices.")
 
@@ -69,10 +71,19 @@ _CHECKPOINT = select(Checkpoint).where(Checkpoint.id == bindparam("checkpoint_id
 def _checkpoint(event: Event, raw) -> Checkpoint:
     if not isinstance(raw, int) or isinstance(raw, bool):
         _bad(_("checkpoint_id must be a whole number."))
-    checkpoint = db.session.scalars(_CHECKPOINT, {"checkpoint_id": raw}).unique().one_or_none()
+    checkpoint = db.session.scalars(_CHECKPOINT, {"checkpoint_id": raw}).unique().one_or_none() if storable_id(raw) else None
     if checkpoint is None or checkpoint.event_id != event.id:
         api_error(404, "not_found", _("This event has no checkpoint with this id."))
     return checkpoint
+
+
+def _storable_text(text: str) -> bool:
+    """False for JSON text with a lone surrogate ("\\ud800"), which no database can store."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _scan_fields(event: Event, item) -> dict:
@@ -80,7 +91,7 @@ def _scan_fields(event: Event, item) -> dict:
     if not isinstance(item, dict):
         _bad(_("Send a JSON object."))
     code = item.get("code", "")
-    if not isinstance(code, str):
+    if not isinstance(code, str) or not _storable_text(code):
         _bad(_("code must be text."))
     nonce = item.get("nonce")
     if not scanning.valid_nonce(nonce):
@@ -89,7 +100,7 @@ def _scan_fields(event: Event, item) -> dict:
     if direction not in ("in", "out"):
         _bad(_("direction must be in or out."))
     source = item.get("source", "scan")
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         _bad(_("source must be one of: %(values)s.", values=", ".join(sorted(SOURCES))))
     return {
         "checkpoint": _checkpoint(event, item.get("checkpoint_id")),
@@ -100,7 +111,7 @@ def _scan_fields(event: Event, item) -> dict:
     }
 
 
-def _time(raw, name: str) -> datetime:
+def _time(raw, name: str, now: datetime) -> datetime:
     if not isinstance(raw, str) or len(raw) > 40:
         _bad(_("%(name)s must be a date and time like 2017-11-15T09:30:00Z.", name=name))
     try:
@@ -109,7 +120,13 @@ def _time(raw, name: str) -> datetime:
         _bad(_("%(name)s must be a date and time like 2017-11-15T09:30:00Z.", name=name))
     if value.tzinfo is None:
         _bad(_("%(name)s must say its time zone, e.g. end in Z for UTC.", name=name))
-    return value.astimezone(UTC)
+    try:  # 0001-01-01T00:00:00+01:00 is a year before datetime's first
+        value = value.astimezone(UTC)
+    except OverflowError:
+        value = None
+    if value is None or abs(now - value) > MAX_CLOCK_SKEW:  # the offset and the corrected time must stay storable
+        _bad(_("%(name)s is decades away from the server's time. Set the device's clock and send the scans again.", name=name))
+    return value
 
 
 @bp.post("/scans")
@@ -138,13 +155,13 @@ def sync(slug: str):
         _bad(_("Send a JSON object with a list of scans."))
     if len(body["scans"]) > MAX_BATCH:
         _bad(_("Send at most %(num)d scans at once.", num=MAX_BATCH))
-    offset = now - _time(body.get("sent_at"), "sent_at")
+    offset = now - _time(body.get("sent_at"), "sent_at", now)
     items = []
     for item in body["scans"]:  # all checked before any is stored: a bad batch stores nothing
         fields = _scan_fields(event, item)
-        fields["device_time"] = _time(item.get("scanned_at"), "scanned_at")
+        fields["device_time"] = _time(item.get("scanned_at"), "scanned_at", now)
         local = item.get("local_result")
-        fields["local_result"] = local if local in {str(r) for r in ScanResult} else None
+        fields["local_result"] = local if isinstance(local, str) and local in {str(r) for r in ScanResult} else None
         items.append(fields)
     results = []
     for fields in sorted(items, key=lambda f: f["device_time"]):  # in the order they happened
@@ -161,7 +178,7 @@ def sync(slug: str):
 @api_access
 def undo(slug: str, checkin_id: int):
     event, device = _device(slug)
-    checkin = db.session.get(CheckIn, checkin_id)
+    checkin = db.session.get(CheckIn, checkin_id) if storable_id(checkin_id) else None
     if checkin is None or checkin.event_id != event.id:
         api_error(404, "not_found", _("This event has no check-in with this id."))
     try:
@@ -318,7 +335,7 @@ spec.add_path(
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["sent_at", "scans"],
             "properties": {
-                "sent_at": {"type": "string", "format": "date-time", "description": "The device's clock when sending."},
+                "sent_at": {"type": "string", "format": "date-time", "description": "The device's clock when sending; it and each scanned_at within 68 years of the server's time, else 400."},
                 "scans": {"type": "array", "maxItems": MAX_BATCH, "items": {"allOf": [
                     {"$ref": "#/components/schemas/ScanRequest"},
                     {"type": "object", "required": ["scanned_at"], "properties": {
@@ -337,7 +354,7 @@ spec.add_path(
     "/events/{slug}/checkins/{checkin_id}/undo",
     post={
         "operationId": "undoCheckIn", "tags": ["check-in"], "security": SECURITY,
-        "parameters": [SLUG, path_parameter("checkin_id", "The check-in's id.", {"type": "integer", "minimum": 1})],
+        "parameters": [SLUG, path_parameter("checkin_id", "The check-in's id.", id_schema())],
         "summary": f"Undo a check-in this device made, within {scanning.UNDO_MINUTES} minutes.",
         "responses": {"200": json_response({"type": "object", "properties": {"undone": {"type": "boolean"}}}, "Undone.")} | errors(401, 403, 404, 409),
     },

@@ -27,6 +27,7 @@ from sqlalchemy import and_, bindparam, select
 from eventsys.accounts.models import EventRoleName
 from eventsys.api import services as api_services
 from eventsys.api.models import ApiToken
+from eventsys.api.responses import storable_id
 from eventsys.attendance import devices, scanning
 from eventsys.attendance.admission import fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
 from eventsys.attendance.models import (
@@ -118,10 +119,13 @@ def _fields(item):
     if not isinstance(item, dict):
         return None
     code, nonce, checkpoint_id = item.get("code"), item.get("nonce"), item.get("checkpoint_id")
-    direction, source = _DIRECTIONS.get(item.get("direction", "in")), _SOURCES.get(item.get("source", "scan"))
+    direction, source = item.get("direction", "in"), item.get("source", "scan")
+    if not isinstance(direction, str) or not isinstance(source, str):  # a list or an object is no key of the tables below
+        return None
+    direction, source = _DIRECTIONS.get(direction), _SOURCES.get(source)
     if not isinstance(code, str) or not scanning.valid_nonce(nonce) or direction is None or source is None:
         return None
-    if not isinstance(checkpoint_id, int) or isinstance(checkpoint_id, bool):
+    if not storable_id(checkpoint_id):  # also no number past what the database can bind
         return None
     return code.strip(), nonce, direction, source, checkpoint_id
 

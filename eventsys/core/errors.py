@@ -43,7 +43,10 @@ def register_error_handlers(app) -> None:
             return error_response(429)
         # abort(404, description=...) from our own code carries a message meant for people.
         custom = error.description if error.description != type(error).description else None
-        return error_response(status, message=custom)
+        body, status = error_response(status, message=custom)
+        # Werkzeug's own headers stay: Allow on a 405 (HTTP requires it), WWW-Authenticate on a 401 …
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -14,6 +14,7 @@ from eventsys.api.openapi import (
     PAGE_PARAMETERS,
     SECURITY,
     errors,
+    id_schema,
     json_response,
     nullable,
     page_of,
@@ -21,7 +22,7 @@ from eventsys.api.openapi import (
     ref,
     spec,
 )
-from eventsys.api.responses import api_error, iso_utc, page_json, page_params
+from eventsys.api.responses import MAX_ID, api_error, iso_utc, page_json, page_params, storable_id
 from eventsys.core.access import api_access
 from eventsys.events.models import Event
 from eventsys.extensions import db
@@ -124,14 +125,14 @@ FILTER_PARAMETERS = [
         "in": "query",
         "required": False,
         "description": "Only this delegate category (its id).",
-        "schema": {"type": "integer", "minimum": 1},
+        "schema": id_schema(),
     },
     {
         "name": "organization",
         "in": "query",
         "required": False,
         "description": "Only this organization (its id); 0 for bodies proposed by name, not in the list.",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": id_schema(minimum=0),
     },
 ]
 
@@ -174,9 +175,15 @@ def _id_arg(name: str, minimum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < minimum:
+    if not (raw.isascii() and raw.isdigit()):
         api_error(400, "bad_request", _("The parameter %(name)s must be a whole number.", name=name))
-    return int(raw)
+    value = int(raw) if len(raw) <= 10 else None  # int() of thousands of digits is slow, then refused
+    if value is None or not minimum <= value <= MAX_ID:
+        api_error(
+            400, "bad_request",
+            _("The parameter %(name)s must be between %(min)d and %(max)d.", name=name, min=minimum, max=MAX_ID),
+        )
+    return value
 
 
 @bp.get("/events/<slug>/registrations")
@@ -217,9 +224,11 @@ spec.add_path(
 @api_access
 def registration(slug: str, registration_id: int):
     event, private = _event_for_reader(slug)
-    found = db.session.scalar(
-        admin.registrants_query(event, admin.RegistrantFilters()).where(Registration.id == registration_id)
-    )
+    found = None
+    if storable_id(registration_id):
+        found = db.session.scalar(
+            admin.registrants_query(event, admin.RegistrantFilters()).where(Registration.id == registration_id)
+        )
     if found is None:
         api_error(404, "not_found", _("This event has no registration with this id."))
     return jsonify(registration_json(found, private=private))
@@ -232,7 +241,7 @@ spec.add_path(
         "tags": ["registrations"],
         "summary": "One registration. Needs an organizer or check-in token of the event.",
         "security": SECURITY,
-        "parameters": [SLUG, path_parameter("registration_id", "The registration's id.", {"type": "integer", "minimum": 1})],
+        "parameters": [SLUG, path_parameter("registration_id", "The registration's id.", id_schema())],
         "responses": {"200": json_response(ref("Registration"), "The registration.")} | errors(401, 403, 404),
     },
 )
