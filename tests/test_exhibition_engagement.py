@@ -1,20 +1,21 @@
 """The people's-choice vote (one confirmed vote per address, races and case changes included) and the
-booth guestbook / contact requests moderated by the exhibitor."""
+booth guestbook / contact requests moderated by the exhibitor, who hears of new guestbook entries by mail."""
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from eventsys.core.models import OutboxMessage
 from eventsys.core.rules import RuleViolation
 from eventsys.exhibition import engagement
+from eventsys.exhibition.engagement_mail import GUESTBOOK_MAIL_INTERVAL
 from eventsys.exhibition.models import BoothMessage, MessageKind, MessageState, Vote
 from eventsys.exhibition.services import exhibition_for
 from eventsys.extensions import db
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor
-from tests.helpers import field_errors, fresh, sign_in, text, tr
+from tests.helpers import field_errors, fresh, sign_in, text, tr, trn
 
 OPEN = {"opens_in": -timedelta(days=2)}
 
@@ -305,3 +306,56 @@ def test_messages_are_rate_limited(fair, make_app):
     client = make_app(RATELIMIT_ENABLED=True, EXHIBITION_MESSAGE_RATE_LIMIT="1 per hour").test_client()
     form = {"msg-kind": MessageKind.GUESTBOOK.value, "msg-name": "A", "msg-body": "Halo"}
     assert [client.post(message_url(cirebon), data=form).status_code for _ in range(2)] == [303, 429]
+
+
+# Exhibitors hear of guestbook entries waiting for their approval: one mail per booth per half hour, in their language.
+
+
+def guestbook_mails():
+    return fresh().scalars(select(OutboxMessage).where(OutboxMessage.kind == "exhibition_guestbook").order_by(OutboxMessage.id)).all()
+
+
+def sign(client, booth, name, body):
+    response = client.post(message_url(booth), data={"msg-kind": "guestbook", "msg-name": name, "msg-organization": "Kota Bandung", "msg-body": body})
+    assert response.status_code == 303
+
+
+def test_the_exhibitors_hear_of_a_guestbook_entry_once_a_half_hour_each_in_their_language(fair, client, app, make_user):
+    event, cirebon, ambon = fair
+    diskominfo = make_exhibitor(make_user, event, cirebon.organization)
+    english = make_exhibitor(make_user, event, cirebon.organization, name="Protocol Officer")
+    english.locale = "en"
+    make_exhibitor(make_user, event, ambon.organization)  # another booth's exhibitor hears nothing
+    db.session.commit()
+    sign(client, cirebon, "Ridwan", "Keren, Cirebon Katon!")
+    mails = guestbook_mails()
+    assert {m.to_email for m in mails} == {diskominfo.email, english.email}  # not the booth's public contact address
+    by_address = {m.to_email: m for m in mails}
+    indonesian, in_english = by_address[diskominfo.email], by_address[english.email]
+    assert indonesian.subject == tr(app, "New guestbook entry at your booth %(booth)s", booth=cirebon.name)
+    assert in_english.subject == tr(app, "New guestbook entry at your booth %(booth)s", locale="en", booth=cirebon.name)
+    assert indonesian.subject != in_english.subject
+    assert "Keren, Cirebon Katon!" in indonesian.body_text and f"/exhibit/{event.slug}/messages" in indonesian.body_text
+    assert trn(app, "%(num)d guestbook entry waits for your approval.", "%(num)d guestbook entries wait for your approval.", 1) in indonesian.body_text
+
+    sign(client, cirebon, "Dewi", "Bagus sekali")  # within the half hour: the first mail sent them to the page already
+    assert len(guestbook_mails()) == 2
+
+    earlier = datetime.now(UTC) - GUESTBOOK_MAIL_INTERVAL - timedelta(minutes=1)
+    db.session.execute(update(BoothMessage).values(created_at=earlier))
+    db.session.commit()
+    sign(client, cirebon, "Asep", "Mantap")
+    latest = [m for m in guestbook_mails() if m.to_email == diskominfo.email][-1]
+    assert len(guestbook_mails()) == 4 and "Mantap" in latest.body_text
+    assert trn(app, "%(num)d guestbook entry waits for your approval.", "%(num)d guestbook entries wait for your approval.", 3) in latest.body_text
+
+
+def test_an_approved_entry_no_longer_holds_back_the_next_mail(fair, client, make_app, make_user):
+    event, cirebon, _ambon = fair
+    exhibitor = make_exhibitor(make_user, event, cirebon.organization)
+    sign(client, cirebon, "Ridwan", "Keren")
+    [entry] = fresh().scalars(select(BoothMessage)).all()
+    web = sign_in(make_app().test_client(), exhibitor)
+    assert web.post(f"/exhibit/{event.slug}/messages/{entry.id}", data={"action": "approve"}).status_code == 303
+    sign(client, cirebon, "Dewi", "Bagus")
+    assert [m.to_email for m in guestbook_mails()] == [exhibitor.email, exhibitor.email]

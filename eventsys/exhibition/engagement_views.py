@@ -107,6 +107,8 @@ def leave_message(slug: str, booth_id: int):
         )
         if message.kind == MessageKind.CONTACT:
             engagement_mail.mail_contact_request(db.session, visible.event, visible.exhibition, booth, message)
+        else:
+            engagement_mail.mail_guestbook_entry(db.session, visible.event, visible.exhibition, booth, message)
     except RuleViolation as violation:
         db.session.rollback()
         attach_to_form(form, violation)
