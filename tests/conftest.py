@@ -448,3 +448,15 @@ def make_scanner(app):
         return device, secret
 
     return build
+
+
+@pytest.fixture
+def gate(organizer, make_checkpoint, make_scanner, make_registration):
+    """(event, entrance checkpoint, paired device token, a confirmed registration, its ticket token): a door ready to scan."""
+    from eventsys.registration.tickets import token_for
+
+    _user, event = organizer
+    checkpoint = make_checkpoint(event)
+    _device, secret = make_scanner(event)
+    registration, _ = make_registration(event)
+    return event, checkpoint, secret, registration, token_for(registration.ticket)

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from eventsys.api import services
 from eventsys.attendance.models import CheckIn, CheckInChange, Scan
 from eventsys.extensions import db
-from eventsys.registration import tickets
 from tests.helpers import fresh, tr
 
 BEYOND_SQLITE = 2**64  # past what SQLite can bind: the lookup itself used to raise OverflowError
@@ -24,22 +23,12 @@ def api_token(event, role="organizer") -> str:
     return secret
 
 
-@pytest.fixture
-def gate(organizer, make_checkpoint, make_scanner, make_registration):
-    """(event, checkpoint, scanner device token, a confirmed registration's ticket token)."""
-    _user, event = organizer
-    checkpoint = make_checkpoint(event)
-    _device, secret = make_scanner(event)
-    registration, _ = make_registration(event)
-    return event, checkpoint, secret, tickets.token_for(registration.ticket)
-
-
 def stored_scans() -> int:
     return fresh().scalar(select(func.count(Scan.id)))
 
 
 def test_ids_no_row_can_have_are_404_not_500(client, gate):
-    event, checkpoint, secret, token = gate
+    event, checkpoint, secret, _registration, token = gate
     organizer_secret = api_token(event)
     for path, headers, message in (
         (f"/api/v1/organizations/{BEYOND_SQLITE}", bearer(organizer_secret), "There is no organization with this id."),
@@ -84,7 +73,7 @@ def test_numbers_past_the_documented_maximum_say_the_range(client, organizer):
     ],
 )
 def test_scans_that_used_to_500_get_4xx_and_store_nothing(client, gate, extra):
-    event, checkpoint, secret, token = gate
+    event, checkpoint, secret, _registration, token = gate
     body = {"checkpoint_id": checkpoint.id, "code": token, "nonce": uuid.uuid4().hex} | extra
     response = client.post(f"/api/v1/events/{event.slug}/scans", json=body, headers=bearer(secret))
     assert response.status_code == (404 if "checkpoint_id" in extra else 400)
@@ -98,7 +87,7 @@ def test_scans_that_used_to_500_get_4xx_and_store_nothing(client, gate, extra):
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59Z", "2200-01-01T00:00:00Z"])
 @pytest.mark.parametrize("field", ["sent_at", "scanned_at"])
 def test_sync_times_no_clock_offset_can_hold_are_400(client, gate, when, field):
-    event, checkpoint, secret, token = gate
+    event, checkpoint, secret, _registration, token = gate
     now = datetime.now(UTC).isoformat()
     item = {"checkpoint_id": checkpoint.id, "code": token, "nonce": uuid.uuid4().hex, "scanned_at": now}
     body = {"sent_at": now, "scans": [item]}
@@ -112,7 +101,7 @@ def test_sync_times_no_clock_offset_can_hold_are_400(client, gate, when, field):
 
 
 def test_a_local_result_that_is_not_text_is_ignored(client, gate):
-    event, checkpoint, secret, token = gate
+    event, checkpoint, secret, _registration, token = gate
     now = datetime.now(UTC).isoformat()
     item = {"checkpoint_id": checkpoint.id, "code": token, "nonce": uuid.uuid4().hex, "scanned_at": now, "local_result": {"ok": 1}}
     response = client.post(f"/api/v1/events/{event.slug}/scans/sync", json={"sent_at": now, "scans": [item]}, headers=bearer(secret))

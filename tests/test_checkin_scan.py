@@ -27,16 +27,6 @@ def post_scan(client, event, secret, checkpoint, code, **extra):
     return client.post(f"/api/v1/events/{event.slug}/scans", json=body, headers={"Authorization": f"Bearer {secret}"})
 
 
-@pytest.fixture
-def gate(organizer, make_checkpoint, make_scanner, make_registration):
-    """(event, entrance checkpoint, device token, a confirmed registration and its token)."""
-    _user, event = organizer
-    checkpoint = make_checkpoint(event)
-    _device, secret = make_scanner(event)
-    registration, _ = make_registration(event)
-    return event, checkpoint, secret, registration, tickets.token_for(registration.ticket)
-
-
 def checkins(registration) -> int:
     return fresh().scalar(select(func.count(CheckIn.id)).where(CheckIn.registration_id == registration.id, CheckIn.undone_at.is_(None)))
 
