@@ -29,6 +29,12 @@ def mp4(directory: Path, name: str = "video.mp4", seconds: float = 1) -> Path:
     return make_test_video(directory / name, seconds=seconds)
 
 
+def mov(directory: Path, name: str = "IMG_0042.MOV") -> Path:
+    """A QuickTime movie (major brand "qt  ", H.264) as an iPhone records one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return make_test_video(directory / name, fmt="mov")
+
+
 def webm(directory: Path, name: str = "video.webm") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     return make_test_video(directory / name, fmt="webm")

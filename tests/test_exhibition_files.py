@@ -200,7 +200,7 @@ HOSTILE = {
     "decompression bomb": (lambda: png_bomb(30_000), "poster.png", "poster",
                            "The picture is far larger than a poster needs. Send a smaller one."),
     "html named video.mp4": (html_page, "video.mp4", "video",
-                             "This file is not an MP4 or WebM video. Export the video as MP4 (H.264) or WebM and try again."),
+                             "This file is not an MP4, MOV or WebM video. Export the video as MP4 (H.264) or WebM and try again."),
 }
 
 

@@ -18,6 +18,7 @@ from tests.exhibition_media_helpers import (
     files_in,
     html_page,
     jpeg_with_gps,
+    mov,
     mp4,
     pdf_bytes,
     png_bomb,
@@ -33,7 +34,7 @@ from tests.helpers import fresh, tr
 
 MB = 1024 * 1024
 
-NOT_VIDEO = "This file is not an MP4 or WebM video. Export the video as MP4 (H.264) or WebM and try again."
+NOT_VIDEO = "This file is not an MP4, MOV or WebM video. Export the video as MP4 (H.264) or WebM and try again."
 NOT_POSTER = "This file is not a JPEG or PNG picture or a PDF. Save the poster in one of these formats and try again."
 TRUNCATED = ("The video file is incomplete: it was cut off while being saved or copied. "
              "Export it again as MP4 (H.264) or WebM and upload the new file.")
@@ -79,6 +80,31 @@ def test_an_mp4_is_moved_into_the_storage_unchanged(app, incoming, upload_dir):
 def test_a_webm_video_is_accepted_whatever_its_name(app, incoming):
     stored = store(app, webm(incoming, "rekaman.MOV"), MediaKind.VIDEO)
     assert (stored.content_type, stored.file_key[-5:]) == ("video/webm", ".webm")
+
+
+def test_an_iphone_movie_is_stored_as_the_mp4_it_is_rewritten_into_and_plays(app, booth, incoming, upload_dir):
+    path = mov(incoming)
+    with open(path, "rb") as f:
+        assert f.read(12)[8:12] == b"qt  " and media.sniff(path.read_bytes()[:256]) == "mov"
+    stored = store(app, path, MediaKind.VIDEO)
+    assert not path.exists() and files_in(upload_dir) == [stored.file_key]  # the movie and its rewrite are gone
+    kept = (upload_dir / stored.file_key).read_bytes()
+    assert (stored.kind, stored.content_type, stored.file_key[-4:]) == (MediaKind.VIDEO, "video/mp4", ".mp4")
+    assert media.sniff(kept[:256]) == "mp4" and stored.sha256 == hashlib.sha256(kept).hexdigest() and stored.size == len(kept)
+    assert kept.index(b"moov") < kept.index(b"mdat")  # the index first: a browser plays before the end arrives
+    item = new_item(app, booth, write(incoming, "again.mp4", kept), MediaKind.VIDEO)
+    with app.test_request_context():
+        processing.process(item.id)
+    item = fresh().get(MediaItem, item.id)
+    assert item.state == MediaState.PENDING and item.duration_seconds == pytest.approx(1, abs=0.2) and item.thumb_key
+
+
+def test_a_damaged_movie_is_refused_with_what_to_send_instead(app, incoming, upload_dir):
+    data = mov(incoming).read_bytes()
+    damaged = write(incoming, "rusak.mov", data[:64] + bytes(len(data) - 64))  # the ftyp box, then nothing readable
+    message = refused(app, damaged, MediaKind.VIDEO)
+    assert message == tr(app, "This QuickTime (.mov) video could not be turned into MP4. Export it as MP4 (H.264) and try again.")
+    assert files_in(upload_dir) == [] and list(incoming.iterdir()) == [incoming / "IMG_0042.MOV"]
 
 
 def test_a_photo_loses_its_gps_position_and_camera(app, incoming, upload_dir):

@@ -1,7 +1,8 @@
 """Checking an uploaded exhibition file by what it contains and moving it into the storage.
 
 The browser's file name and content type are never trusted: the first bytes decide. A video must
-be MP4 (an `ftyp` box with a video brand) or WebM (EBML with DocType "webm"); a poster a JPEG or
+be MP4 (an `ftyp` box with a video brand) or WebM (EBML with DocType "webm"), or a QuickTime movie
+(an iPhone's .mov), which is rewritten as MP4 without re-encoding before it is stored; a poster a JPEG or
 PNG picture, or a PDF (kept as a DOCUMENT). Everything else (a program named poster.jpg, an SVG
 or HTML page that could carry script, a decompression bomb, an oversized file) is refused with a
 message saying what to send instead. Pictures are decoded and drawn again into a fresh image,
@@ -34,6 +35,7 @@ HASH_BLOCK = 1024 * 1024
 # ISO base media brands that are MP4 video; HEIF/AVIF pictures and QuickTime share the ftyp box but are not.
 MP4_BRANDS = {b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9", b"mp41", b"mp42",
               b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"MSNV", b"f4v ", b"av01", b"hvc1", b"cmfc"}
+QUICKTIME_BRAND = b"qt  "  # .mov: most browsers play it only once it is rewritten as MP4
 PICTURE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"mif1", b"msf1", b"avif", b"avis", b"crx "}
 
 
@@ -49,7 +51,7 @@ class StoredFile:
 
 
 def sniff(head: bytes) -> str | None:
-    """What the first bytes say the file is: "mp4", "webm", "jpeg", "png", "pdf", or None."""
+    """What the first bytes say the file is: "mp4", "mov", "webm", "jpeg", "png", "pdf", or None."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         box_size = int.from_bytes(head[0:4], "big")
         brands = {head[8:12]}
@@ -57,7 +59,7 @@ def sniff(head: bytes) -> str | None:
         brands.update(head[i:i + 4] for i in range(16, end - 3, 4))
         if head[8:12] not in PICTURE_BRANDS and brands & MP4_BRANDS:
             return "mp4"
-        return None
+        return "mov" if head[8:12] == QUICKTIME_BRAND else None
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         # The EBML header names the document type; Matroska (.mkv) plays in too few browsers.
         return "webm" if b"\x42\x82" in head[:64] and b"webm" in head[:64] else None
@@ -94,7 +96,7 @@ def _refuse(message: str):
 
 def _wrong_kind(kind: MediaKind):
     if kind == MediaKind.VIDEO:
-        _refuse(_("This file is not an MP4 or WebM video. Export the video as MP4 (H.264) or WebM and try again."))
+        _refuse(_("This file is not an MP4, MOV or WebM video. Export the video as MP4 (H.264) or WebM and try again."))
     _refuse(_("This file is not a JPEG or PNG picture or a PDF. Save the poster in one of these formats and try again."))
 
 
@@ -181,6 +183,8 @@ def _store(path: Path, kind: MediaKind, max_bytes: int) -> StoredFile:
     found = sniff(head)
     storage = get_storage(current_app)
     if kind == MediaKind.VIDEO:
+        if found == "mov":
+            return _store_movie(path, max_bytes)
         if found not in ("mp4", "webm"):
             _wrong_kind(kind)
         digest = _hash_file(path)
@@ -200,6 +204,24 @@ def _store(path: Path, kind: MediaKind, max_bytes: int) -> StoredFile:
     content_type, suffix = ("image/jpeg", ".jpg") if found == "jpeg" else ("image/png", ".png")
     key = storage.save(data, suffix)
     return StoredFile(key, content_type, len(data), hashlib.sha256(data).hexdigest(), MediaKind.POSTER, width, height)
+
+
+def _store_movie(path: Path, max_bytes: int) -> StoredFile:
+    """A QuickTime movie stored as the MP4 it is rewritten into (the same pictures and sound, not re-encoded)."""
+    from eventsys.exhibition.video import VideoError, remux_to_mp4  # ffmpeg: only when a movie arrives
+
+    rewritten = path.with_name(path.name + ".remuxed.mp4")
+    try:
+        try:
+            remux_to_mp4(path, rewritten)
+        except VideoError:
+            _refuse(_("This QuickTime (.mov) video could not be turned into MP4. Export it as MP4 (H.264) and try again."))
+        with open(rewritten, "rb") as f:
+            if sniff(f.read(256)) != "mp4":
+                _refuse(_("This QuickTime (.mov) video could not be turned into MP4. Export it as MP4 (H.264) and try again."))
+        return _store(rewritten, MediaKind.VIDEO, max_bytes)
+    finally:
+        rewritten.unlink(missing_ok=True)
 
 
 def delete_files(item: MediaItem) -> None:

@@ -171,10 +171,29 @@ def poster_frame(path: Path, at: float, content_type: str = "video/mp4", timeout
     return result.stdout
 
 
+REMUX_TIMEOUT = 120  # a 500 MB movie is copied twice (remux, then the index moved to the front): seconds, not minutes
+
+
+def remux_to_mp4(source: Path, target: Path, timeout: float = REMUX_TIMEOUT) -> Path:
+    """A QuickTime movie (what an iPhone records, .mov) rewritten as MP4 at `target`, without re-encoding.
+
+    The first video and audio streams are copied as they are (H.264 or HEVC, AAC); the index goes to the
+    front so a browser can start playing before the end arrives. Anything else in the movie (timecode,
+    location and other data tracks) is left out. Raises VideoError when ffmpeg cannot read or write it.
+    """
+    args = ["-v", "error", "-y", "-protocol_whitelist", "file", "-f", "mov", "-i", str(source), "-map", "0:v:0", "-map", "0:a:0?",
+            "-c", "copy", "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(target)]
+    result = _run(args, timeout)
+    if result.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        target.unlink(missing_ok=True)
+        raise VideoError("unreadable", result.stderr[-500:].decode("utf-8", "replace"))
+    return target
+
+
 def make_test_video(path: Path, *, seconds: float = 1, size: str = "160x90", fmt: str = "mp4", rate: int = 10,
                     source: str = "testsrc", timeout: float = 60) -> Path:
     """A small real video (an ffmpeg test pattern: testsrc, testsrc2, smptebars, rgbtestsrc …) for tests, the demo and the benchmark."""
-    codec = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-movflags", "+faststart"] if fmt == "mp4" \
+    codec = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-movflags", "+faststart"] if fmt in ("mp4", "mov") \
         else ["-c:v", "libvpx", "-b:v", "200k", "-deadline", "realtime", "-cpu-used", "8"]
     args = ["-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=duration={seconds}:size={size}:rate={rate}", *codec, "-f", fmt, str(path)]
     result = _run(args, timeout)
