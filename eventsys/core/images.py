@@ -77,21 +77,31 @@ def clean_image(data: bytes, *, max_bytes: int, max_side: int = 512, field: str 
 
     content_type, suffix = ACCEPTED[kind]
     try:
-        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        if kind == "JPEG":
-            picture = picture.convert("RGB")
-        elif picture.mode not in ("RGB", "RGBA"):
-            picture = picture.convert("RGBA")
-        # A fresh image carries nothing but pixels: no EXIF, XMP, ICC profile or text chunks.
-        clean = Image.new(picture.mode, picture.size)
-        clean.paste(picture)
-        out = io.BytesIO()
-        if kind == "JPEG":
-            clean.save(out, "JPEG", quality=88, optimize=True)
-        elif kind == "PNG":
-            clean.save(out, "PNG", optimize=True)
-        else:
-            clean.save(out, "WEBP", quality=88)
+        data, width, height = redraw(picture, kind, max_side)
     except (OSError, ValueError):  # an unusual pixel format Pillow cannot convert
         _refuse(_("The image could not be read; it may be damaged. Save it again as PNG, JPEG or WebP."), field)
-    return CheckedImage(out.getvalue(), content_type, suffix, clean.width, clean.height)
+    return CheckedImage(data, content_type, suffix, width, height)
+
+
+def redraw(picture: Image.Image, kind: str, max_side: int, *, png_options: dict | None = None) -> tuple[bytes, int, int]:
+    """`picture` at most `max_side` wide and high, drawn into a fresh image and saved as `kind` (JPEG, PNG or WEBP).
+
+    A fresh image carries nothing but pixels: no EXIF (GPS position, camera serial), XMP, ICC profile,
+    text chunks or bytes appended after the picture. Raises OSError or ValueError for a pixel format
+    Pillow cannot convert; the caller says so in its own words.
+    """
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    if kind == "JPEG":
+        picture = picture.convert("RGB")
+    elif picture.mode not in ("RGB", "RGBA"):
+        picture = picture.convert("RGBA")
+    clean = Image.new(picture.mode, picture.size)
+    clean.paste(picture)
+    out = io.BytesIO()
+    if kind == "JPEG":
+        clean.save(out, "JPEG", quality=88, optimize=True)
+    elif kind == "PNG":
+        clean.save(out, "PNG", **(png_options or {"optimize": True}))
+    else:
+        clean.save(out, "WEBP", quality=88)
+    return out.getvalue(), clean.width, clean.height
