@@ -29,10 +29,10 @@ def mp4(directory: Path, name: str = "video.mp4", seconds: float = 1) -> Path:
     return make_test_video(directory / name, seconds=seconds)
 
 
-def mov(directory: Path, name: str = "IMG_0042.MOV") -> Path:
-    """A QuickTime movie (major brand "qt  ", H.264) as an iPhone records one."""
+def mov(directory: Path, name: str = "IMG_0042.MOV", hevc: bool = False) -> Path:
+    """A QuickTime movie (major brand "qt  ", H.264, or HEVC as an iPhone's "High Efficiency" records it)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return make_test_video(directory / name, fmt="mov")
+    return make_test_video(directory / name, fmt="mov", hevc=hevc)
 
 
 def webm(directory: Path, name: str = "video.webm") -> Path:

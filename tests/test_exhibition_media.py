@@ -12,7 +12,7 @@ from eventsys.core.storage import S3Storage
 from eventsys.exhibition import media, processing
 from eventsys.exhibition.models import MediaItem, MediaKind, MediaState
 from eventsys.extensions import db
-from tests.exhibition_helpers import make_booth, make_exhibition
+from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor
 from tests.exhibition_media_helpers import (
     exe_bytes,
     files_in,
@@ -30,7 +30,7 @@ from tests.exhibition_media_helpers import (
     webm,
     write,
 )
-from tests.helpers import fresh, tr
+from tests.helpers import fresh, sign_in, text, tr
 
 MB = 1024 * 1024
 
@@ -97,6 +97,25 @@ def test_an_iphone_movie_is_stored_as_the_mp4_it_is_rewritten_into_and_plays(app
         processing.process(item.id)
     item = fresh().get(MediaItem, item.id)
     assert item.state == MediaState.PENDING and item.duration_seconds == pytest.approx(1, abs=0.2) and item.thumb_key
+
+
+HEVC_NOTE = ("This video is HEVC (H.265): Firefox, and Chrome on computers without an HEVC decoder, cannot play it. "
+             "For every visitor, export it as MP4 (H.264); on an iPhone choose Settings › Camera › Formats › Most Compatible.")
+
+
+def test_an_hevc_movie_plays_but_its_exhibitor_is_told_which_browsers_cannot(app, booth, incoming, make_app, make_user):
+    item = new_item(app, booth, mov(incoming, hevc=True), MediaKind.VIDEO)
+    assert item.content_type == "video/mp4"
+    with app.test_request_context():
+        processing.process(item.id)
+    item = fresh().get(MediaItem, item.id)
+    assert item.state == MediaState.PENDING and item.thumb_key and item.problem == tr(app, HEVC_NOTE)
+    exhibitor = sign_in(make_app().test_client(), make_exhibitor(make_user, booth.event, booth.organization))
+    assert tr(app, HEVC_NOTE) in text(exhibitor.get(f"/exhibit/{booth.event.slug}"))
+    h264 = new_item(app, booth, mov(incoming, "h264.mov"), MediaKind.VIDEO)  # an H.264 file: no note
+    with app.test_request_context():
+        processing.process(h264.id)
+    assert fresh().get(MediaItem, h264.id).problem == ""
 
 
 def test_a_damaged_movie_is_refused_with_what_to_send_instead(app, incoming, upload_dir):

@@ -166,7 +166,8 @@ class MediaItem(db.Model):
     duration_seconds: Mapped[float | None] = mapped_column()
     thumb_key: Mapped[str | None] = mapped_column(String(100))  # a JPEG: poster thumbnail, PDF page 1, video frame
     external_url: Mapped[str | None] = mapped_column(String(500))
-    problem: Mapped[str] = mapped_column(Text, default="")  # why processing failed, in words for the exhibitor
+    # Why processing failed; for a file that works, what the exhibitor should know (an HEVC video). In words for people.
+    problem: Mapped[str] = mapped_column(Text, default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

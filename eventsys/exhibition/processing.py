@@ -55,6 +55,7 @@ class Result:
     height: int | None = None
     duration: float | None = None
     thumb: bytes | None = None
+    note: str = ""  # a file that works, but not for every visitor (an HEVC video): said to the exhibitor
 
 
 # Scheduling ---------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def process(media_id: int) -> None:
         item.problem = problem
     else:
         item.state = MediaState.PENDING
-        item.problem = ""
+        item.problem = result.note
         item.width = result.width if result.width is not None else item.width
         item.height = result.height if result.height is not None else item.height
         item.duration_seconds = result.duration
@@ -256,7 +257,15 @@ def _video(storage, key: str, content_type: str) -> Result:
             thumb = thumbnail_jpeg(picture)
     except OSError as error:
         raise Failed(video_problem("no_frame")) from error
-    return Result(info.width, info.height, info.duration, thumb)
+    return Result(info.width, info.height, info.duration, thumb, video_note(info.codec))
+
+
+def video_note(codec: str) -> str:
+    """What the exhibitor should know about a video that plays, but not everywhere."""
+    if codec == "hevc":
+        return _("This video is HEVC (H.265): Firefox, and Chrome on computers without an HEVC decoder, cannot play it. "
+                 "For every visitor, export it as MP4 (H.264); on an iPhone choose Settings › Camera › Formats › Most Compatible.")
+    return ""
 
 
 # Items left PROCESSING (a worker restarted mid-job, Redis was down) -------------------------------

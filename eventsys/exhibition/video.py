@@ -191,9 +191,10 @@ def remux_to_mp4(source: Path, target: Path, timeout: float = REMUX_TIMEOUT) -> 
 
 
 def make_test_video(path: Path, *, seconds: float = 1, size: str = "160x90", fmt: str = "mp4", rate: int = 10,
-                    source: str = "testsrc", timeout: float = 60) -> Path:
+                    source: str = "testsrc", timeout: float = 60, hevc: bool = False) -> Path:
     """A small real video (an ffmpeg test pattern: testsrc, testsrc2, smptebars, rgbtestsrc …) for tests, the demo and the benchmark."""
-    codec = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-movflags", "+faststart"] if fmt in ("mp4", "mov") \
+    encoder = ["-c:v", "libx265", "-tag:v", "hvc1", "-x265-params", "log-level=error"] if hevc else ["-c:v", "libx264"]
+    codec = [*encoder, "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-movflags", "+faststart"] if fmt in ("mp4", "mov") \
         else ["-c:v", "libvpx", "-b:v", "200k", "-deadline", "realtime", "-cpu-used", "8"]
     args = ["-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=duration={seconds}:size={size}:rate={rate}", *codec, "-f", fmt, str(path)]
     result = _run(args, timeout)
