@@ -28,7 +28,7 @@ from eventsys.accounts.models import EventRoleName
 from eventsys.api import services as api_services
 from eventsys.api.models import ApiToken
 from eventsys.api.responses import storable_id
-from eventsys.attendance import devices, scanning
+from eventsys.attendance import devices, scanning, ticket_keys
 from eventsys.attendance.admission import fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
 from eventsys.attendance.models import (
     CheckIn,
@@ -156,7 +156,7 @@ def _usual(session, slug: str, item) -> dict | None:
         return None
     (_used, device_id, _device_name, staff_name, user_id, _seen, event_id, zone, event_created, _cp, checkpoint_name, policy,
      opens_at, closes_at, _category), allowed = caller
-    key = scanning.kept_public_key(event_id, event_created)
+    key = ticket_keys.kept(event_id, event_created)
     if key is None or len(code) != tickets.TOKEN_LENGTH:
         return None
     try:

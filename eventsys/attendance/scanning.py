@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from eventsys.attendance import ticket_keys
 from eventsys.attendance.admission import corrected_time, fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
 from eventsys.attendance.checkpoints import checkpoint_window
 from eventsys.attendance.models import (
@@ -117,46 +118,13 @@ def _other_event(session: Session, token: str, event: Event) -> Event | None:
     return session.get(Event, event_id)
 
 
-# The events' public keys, kept per process: a key is made once and never changes. Keyed by the
-# event's id and creation time, so that an id used again after a deletion (SQLite may reuse one)
-# never finds the old key; a signature that fails with a kept key is checked again with the stored
-# one, so a kept key can never turn a valid ticket away.
-_PUBLIC_KEYS: dict[tuple[int, datetime], bytes] = {}
-_PUBLIC_KEYS_KEPT = 256
-
-
-def _public_key(session: Session, event: Event, *, stored: bool = False) -> bytes:
-    cache_key = (event.id, event.created_at)
-    key = None if stored else _PUBLIC_KEYS.get(cache_key)
-    if key is None:
-        key = tickets.public_key_for(session, event)
-        if len(_PUBLIC_KEYS) >= _PUBLIC_KEYS_KEPT:
-            _PUBLIC_KEYS.clear()
-        _PUBLIC_KEYS[cache_key] = key
-    return key
-
-
-def kept_public_key(event_id: int, created_at: datetime) -> bytes | None:
-    """The event's public key if this process keeps it already (scan_lane asks; scan_code keeps it)."""
-    return _PUBLIC_KEYS.get((event_id, created_at))
-
-
-def _verify(session: Session, event: Event, token: str) -> tickets.TicketClaims:
-    try:
-        return tickets.verify_token(token, _public_key(session, event), event_id=event.id)
-    except tickets.InvalidTicketToken as error:
-        if error.reason != "signature":
-            raise
-        return tickets.verify_token(token, _public_key(session, event, stored=True), event_id=event.id)
-
-
 def _identify(session: Session, event: Event, code: str) -> _Verdict:
     if len(code) > MAX_CODE_LENGTH:
         return _Verdict(ScanResult.UNKNOWN, "too long")
     token = code.upper()
     if len(token) == tickets.TOKEN_LENGTH and re.fullmatch(r"[A-Z2-7]+", token):
         try:
-            claims = _verify(session, event, token)
+            claims = ticket_keys.verify(session, event, token)
         except tickets.InvalidTicketToken:
             other = _other_event(session, token, event)
             if other is not None:
