@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from eventsys.core.timezones import local_to_utc
 from eventsys.events.models import AgendaSession, Organization, OrganizationKind, SessionType
-from eventsys.exposes import presenters, services
+from eventsys.exposes import ordering, presenters, services
 from eventsys.exposes.models import Presenter, Slot
 from eventsys.extensions import db
 
@@ -46,7 +46,7 @@ def presenter(event, name="Kota Cirebon", province="Jawa Barat", *, email=None, 
     org = organization(name, province)
     data = presenters.PresenterData(
         organization_id=org.id, person_name=person, person_title=title, locale=locale,
-        email=email if email is not None else f"{services.sort_name(name).replace(' ', '')}@daerah.go.id", **fields,
+        email=email if email is not None else f"{ordering.sort_name(name).replace(' ', '')}@daerah.go.id", **fields,
     )
     made = presenters.save_presenter(db.session, event, data)
     db.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from eventsys.core.i18n import local_datetime
 from eventsys.core.rules import RuleViolation
-from eventsys.exposes import scheduler, services
+from eventsys.exposes import ordering, scheduler, services
 from eventsys.exposes.models import BlockPanel, ExposeProgramme, OrderPreference, Presenter, RuleSeverity, Slot
 from tests.expose_helpers import block, organization, place, presenter, room, wib
 from tests.helpers import field_errors, fresh, text, tr
@@ -247,10 +247,10 @@ def test_edit_and_remove_a_presenter(organizer_web):
 
 
 def test_island_groups_and_orders():
-    assert services.island_of("jawa barat") == "Jawa" and services.island_of("Nusa Tenggara Barat") == "Bali & Nusa Tenggara"
-    assert services.island_of("Papua Pegunungan") == "Papua" and services.island_of("Atlantis") is None
-    assert all(services.island_of(p) in services.ISLAND_GROUPS for p in services.ISLAND_OF_PROVINCE)
-    assert services.sort_name("Kab. Cirebon") == services.sort_name("Kota Cirebon") == "cirebon"
+    assert ordering.island_of("jawa barat") == "Jawa" and ordering.island_of("Nusa Tenggara Barat") == "Bali & Nusa Tenggara"
+    assert ordering.island_of("Papua Pegunungan") == "Papua" and ordering.island_of("Atlantis") is None
+    assert all(ordering.island_of(p) in ordering.ISLAND_GROUPS for p in ordering.ISLAND_OF_PROVINCE)
+    assert ordering.sort_name("Kab. Cirebon") == ordering.sort_name("Kota Cirebon") == "cirebon"
 
 
 # Auto-scheduling --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from eventsys.events.models import AgendaSession, Event
 from eventsys.events.services import agenda_by_day
 from eventsys.exposes import services
 from eventsys.exposes.models import Presenter, RuleSeverity, ScheduleVersion, VersionSlot
+from eventsys.exposes.ordering import order_key
 
 SEVERITY_RANK = {RuleSeverity.BLOCK: 2, RuleSeverity.WARN: 1, RuleSeverity.IGNORE: 0}
 
@@ -19,7 +20,7 @@ SEVERITY_RANK = {RuleSeverity.BLOCK: 2, RuleSeverity.WARN: 1, RuleSeverity.IGNOR
 def presenters_in_order(session: Session, event: Event) -> list[Presenter]:
     """Presenters in the order the programme's preference puts them."""
     preference = services.programme_for(session, event).order_preference
-    return sorted(services.presenters_for(session, event), key=lambda p: services.order_key(p, preference))
+    return sorted(services.presenters_for(session, event), key=lambda p: order_key(p, preference))
 
 
 def _minutes(later: datetime, earlier: datetime) -> int:

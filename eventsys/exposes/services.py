@@ -19,27 +19,7 @@ from eventsys.core.timezones import local_to_utc, to_local
 from eventsys.events.models import AgendaSession, Event, SessionType
 from eventsys.exposes import scheduler
 from eventsys.exposes.models import BlockPanel, ExposeProgramme, OrderPreference, Presenter, RuleSeverity, Slot
-
-# The island groups a by-island order follows, west to east, and the province each holds.
-ISLAND_GROUPS = ("Sumatera", "Jawa", "Bali & Nusa Tenggara", "Kalimantan", "Sulawesi", "Maluku", "Papua")
-ISLAND_OF_PROVINCE = {
-    **dict.fromkeys(
-        ("Aceh", "Sumatera Utara", "Sumatera Barat", "Riau", "Kepulauan Riau", "Jambi", "Sumatera Selatan",
-         "Kepulauan Bangka Belitung", "Bengkulu", "Lampung"),
-        "Sumatera",
-    ),
-    **dict.fromkeys(("DKI Jakarta", "Jawa Barat", "Banten", "Jawa Tengah", "DI Yogyakarta", "Jawa Timur"), "Jawa"),
-    **dict.fromkeys(("Bali", "Nusa Tenggara Barat", "Nusa Tenggara Timur"), "Bali & Nusa Tenggara"),
-    **dict.fromkeys(
-        ("Kalimantan Barat", "Kalimantan Tengah", "Kalimantan Selatan", "Kalimantan Timur", "Kalimantan Utara"), "Kalimantan"
-    ),
-    **dict.fromkeys(
-        ("Sulawesi Utara", "Gorontalo", "Sulawesi Tengah", "Sulawesi Barat", "Sulawesi Selatan", "Sulawesi Tenggara"), "Sulawesi"
-    ),
-    **dict.fromkeys(("Maluku", "Maluku Utara"), "Maluku"),
-    **dict.fromkeys(("Papua", "Papua Barat", "Papua Barat Daya", "Papua Selatan", "Papua Tengah", "Papua Pegunungan"), "Papua"),
-}
-_ISLAND_BY_KEY = {p.casefold(): g for p, g in ISLAND_OF_PROVINCE.items()}
+from eventsys.exposes.ordering import order_key
 
 ORDER_LABELS = {
     OrderPreference.PROTOCOL: _l("Protocol order (the rank given to each presenter)"),
@@ -63,37 +43,6 @@ RULE_LABELS = {
 RULES = tuple(RULE_LABELS)
 
 TALK_RANGE, QA_RANGE, BUFFER_RANGE, STEP_RANGE, DECK_MB_RANGE = (1, 240), (0, 120), (0, 60), (1, 60), (1, 200)
-
-
-def island_of(province: str | None) -> str | None:
-    return _ISLAND_BY_KEY.get((province or "").strip().casefold())
-
-
-_NAME_PREFIXES = ("kabupaten ", "kab. ", "kab ", "kota ", "provinsi ", "prov. ")
-
-
-def sort_name(name: str) -> str:
-    """'Kab. Cirebon' sorts as 'cirebon' (then by the full name), as lists of regions are read."""
-    key = " ".join(name.split()).casefold()
-    for prefix in _NAME_PREFIXES:
-        if key.startswith(prefix):
-            return key[len(prefix):]
-    return key
-
-
-def order_key(presenter: Presenter, preference: OrderPreference) -> tuple:
-    """Where the order preference puts a presenter; ties fall back to the name, then the id."""
-    organization = presenter.organization
-    name = (sort_name(organization.name), organization.name.casefold(), presenter.id or 0)
-    province = (organization.province or "").casefold()
-    if preference == OrderPreference.PROTOCOL:
-        return (presenter.protocol_rank is None, presenter.protocol_rank or 0, *name)
-    if preference == OrderPreference.PROVINCE:
-        return (not province, province, *name)
-    if preference == OrderPreference.ISLAND:
-        island = island_of(organization.province)
-        return (ISLAND_GROUPS.index(island) if island else len(ISLAND_GROUPS), province, *name)
-    return name
 
 
 def programme_for(session: Session, event: Event) -> ExposeProgramme:
