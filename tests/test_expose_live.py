@@ -12,7 +12,7 @@ from eventsys.attendance.models import ScanResult
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import EventStatus, Organization
-from eventsys.exposes import live
+from eventsys.exposes import live, live_json
 from eventsys.exposes.models import ExposeProgramme, Performance, PerformanceState, Presenter, Slot
 from eventsys.extensions import db
 from eventsys.registration import tickets
@@ -63,33 +63,33 @@ def test_overrun_and_delay_follow_the_recorded_times(room):
     db.session.commit()
     state = room_now(event, ballroom)
     assert state.current.presenter.id == semarang.id and state.next.presenter.id == banyuwangi.id
-    on_time = live.timekeeper_json(state, event, at(6))
+    on_time = live_json.timekeeper_json(state, event, at(6))
     assert on_time["current"]["phase"] == "talk" and on_time["current"]["remaining_text"] == "05:00"
     assert on_time["current"]["overrun_seconds"] == 0
     # Started a minute late, so Banyuwangi can start at 14:16, a minute after its plan.
     assert on_time["delay_text"] == "+01:00" and on_time["delay_status"] == "late"
-    assert live.timekeeper_json(state, event, at(12))["current"]["phase"] == "qa"
-    late = live.timekeeper_json(state, event, at(16) + timedelta(seconds=13))
+    assert live_json.timekeeper_json(state, event, at(12))["current"]["phase"] == "qa"
+    late = live_json.timekeeper_json(state, event, at(16) + timedelta(seconds=13))
     assert late["current"]["phase"] == "overrun"
     assert late["current"]["overrun_seconds"] == 133 and late["current"]["overrun_text"] == "+02:13"
     assert late["delay_seconds"] == 193 and late["delay_text"] == "+03:13"
     live.stop(db.session, event, semarang, now=at(16) + timedelta(seconds=13))
     db.session.commit()
-    done = live.timekeeper_json(room_now(event, ballroom), event, at(17))
+    done = live_json.timekeeper_json(room_now(event, ballroom), event, at(17))
     first = done["items"][0]
     assert first["state"] == "done" and first["actual"] == "14:01–14:16"
     assert first["overrun_text"] == "+02:13" and first["length_text"] == "15:13"
     assert done["current"] is None and done["next"]["presenter_id"] == banyuwangi.id
     assert done["delay_text"] == "+03:13"  # ended 14:16:13, changeover 2 minutes, planned 14:15
-    rows = live.report(room_now(event, ballroom))
+    rows = live_json.report(room_now(event, ballroom))
     assert rows[0].start_difference == timedelta(minutes=1) and rows[0].length_difference == timedelta(seconds=133)
 
 
 def test_nobody_started_yet_is_never_ahead_and_starting_the_next_stops_the_one_on_stage(room):
     _user, event, ballroom, (semarang, banyuwangi, badung), _block = room
-    early = live.timekeeper_json(room_now(event, ballroom), event, at(-30))
+    early = live_json.timekeeper_json(room_now(event, ballroom), event, at(-30))
     assert early["delay_status"] == "on_time" and early["current"] is None and early["next"]["presenter_id"] == semarang.id
-    assert live.timekeeper_json(room_now(event, ballroom), event, at(4))["delay_text"] == "+04:00"
+    assert live_json.timekeeper_json(room_now(event, ballroom), event, at(4))["delay_text"] == "+04:00"
     live.start(db.session, event, semarang, now=at(0))
     stopped = live.start(db.session, event, banyuwangi, now=at(14))
     db.session.commit()
@@ -98,7 +98,7 @@ def test_nobody_started_yet_is_never_ahead_and_starting_the_next_stops_the_one_o
     assert [i.state for i in state.items] == [PerformanceState.DONE, PerformanceState.PRESENTING, PerformanceState.WAITING]
     assert state.items[0].ended_at == at(14)
     assert state.next.presenter.id == badung.id
-    ahead = live.timekeeper_json(state, event, at(15))
+    ahead = live_json.timekeeper_json(state, event, at(15))
     assert ahead["delay_text"] == "-01:00" and ahead["delay_status"] == "ahead"
 
 

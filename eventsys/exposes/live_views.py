@@ -22,7 +22,7 @@ from eventsys.core.rules import RuleViolation
 from eventsys.core.timezones import zone_abbreviation
 from eventsys.events.models import EVENT_STATUS_LABELS, Event, Organization
 from eventsys.events.services import event_by_slug_or_404
-from eventsys.exposes import live
+from eventsys.exposes import live, live_json
 from eventsys.exposes.models import PerformanceState, Presenter
 from eventsys.extensions import db
 
@@ -112,8 +112,8 @@ def timekeeper(slug: str, room_id: int):
         "exposes/live_timekeeper.html",
         event=event,
         room=room,
-        data=live.timekeeper_json(room, event, now),
-        report=live.report(room),
+        data=live_json.timekeeper_json(room, event, now),
+        report=live_json.report(room),
         other_rooms=live.live_rooms(db.session, event),
         form=ActionForm(formdata=None),
         is_organizer=current_user.has_event_role(event, [EventRoleName.ORGANIZER]),
@@ -133,7 +133,7 @@ def timekeeper(slug: str, room_id: int):
 def timekeeper_data(slug: str, room_id: int):
     event = g.event
     room = _room_or_404(event, room_id, with_arrivals=True)
-    return _no_store(jsonify(live.timekeeper_json(room, event, utcnow())))
+    return _no_store(jsonify(live_json.timekeeper_json(room, event, utcnow())))
 
 
 def _presenter_from_form(form: ActionForm) -> Presenter:
@@ -223,7 +223,7 @@ def hall(slug: str, room_id: int):
         "exposes/live_hall.html",
         event=event,
         room=room,
-        data=live.hall_json(room, event, utcnow(), _logo_url),
+        data=live_json.hall_json(room, event, utcnow(), _logo_url),
         json_url=url_for(".hall_data", slug=slug, room_id=room_id),
         poll_seconds=POLL_SECONDS,
         client_text=_client_text(),
@@ -236,4 +236,4 @@ def hall(slug: str, room_id: int):
 def hall_data(slug: str, room_id: int):
     event = _visible_or_404(slug)
     room = _room_or_404(event, room_id, with_arrivals=False)
-    return _no_store(jsonify(live.hall_json(room, event, utcnow(), _logo_url)))
+    return _no_store(jsonify(live_json.hall_json(room, event, utcnow(), _logo_url)))
