@@ -142,7 +142,7 @@ def _detail(registration, *, edit_form=None, cancel_form=None):
         answers=sorted(registration.answers, key=lambda a: (a.question.position, a.question.id)),
         state_labels=STATE_LABELS,
         display_phone=display_phone,
-        waitlist_position=services.waitlist_position(db.session, registration),
+        waitlist_position=seats.waitlist_position(db.session, registration),
         RegistrationState=RegistrationState,
     )
 

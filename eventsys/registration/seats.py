@@ -127,3 +127,37 @@ def counts_by_organization(session: Session, event: Event) -> list[tuple[str, in
         .order_by(func.count(Registration.id).desc(), name)
     ).all()
     return [(n or "", c) for n, c in rows]
+
+
+def waitlist_position(session: Session, registration: Registration) -> int | None:
+    """1 for the next in line of the registration's category; None when not waiting."""
+    if registration.state != RegistrationState.WAITLISTED:
+        return None
+    ahead = session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.category_id == registration.category_id,
+            Registration.state == RegistrationState.WAITLISTED,
+            (Registration.created_at < registration.created_at)
+            | ((Registration.created_at == registration.created_at) & (Registration.id < registration.id)),
+        )
+    )
+    return ahead + 1
+
+
+def promote_session_choices(session: Session, event: Event) -> None:
+    """Give freed session seats to the waiting sign-ups of active registrations, first come first served."""
+    waiting = session.scalars(
+        select(SessionChoice)
+        .join(SessionChoice.registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.state.in_(HOLDING_STATES),
+            SessionChoice.waitlisted.is_(True),
+        )
+        .order_by(SessionChoice.created_at, SessionChoice.id)
+    ).all()
+    for choice in waiting:
+        if option_seats_left(session, choice.option) != 0:
+            choice.waitlisted = False
+            session.flush()

@@ -22,7 +22,6 @@ from eventsys.core.tokens import hash_secret, new_secret
 from eventsys.events.models import Event, Organization
 from eventsys.registration import notifications, tickets
 from eventsys.registration.models import (
-    HOLDING_STATES,
     Answer,
     DelegateCategory,
     QuestionKind,
@@ -35,6 +34,7 @@ from eventsys.registration.models import (
 from eventsys.registration.seats import (
     QUOTA_STATES,
     option_seats_left,
+    promote_session_choices,
     questions_of,
     quota_problem,
     seats_left,
@@ -289,22 +289,6 @@ def resend_link(session: Session, event: Event, email: str, *, now: datetime | N
     notifications.notify(session, registration, kind, reason=registration.state_reason)
 
 
-def waitlist_position(session: Session, registration: Registration) -> int | None:
-    """1 for the next in line of the registration's category; None when not waiting."""
-    if registration.state != RegistrationState.WAITLISTED:
-        return None
-    ahead = session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == registration.event_id,
-            Registration.category_id == registration.category_id,
-            Registration.state == RegistrationState.WAITLISTED,
-            (Registration.created_at < registration.created_at)
-            | ((Registration.created_at == registration.created_at) & (Registration.id < registration.id)),
-        )
-    )
-    return ahead + 1
-
-
 def approve(session: Session, registration: Registration) -> None:
     lock_event(session, registration.event)
     session.refresh(registration)
@@ -321,7 +305,7 @@ def approve(session: Session, registration: Registration) -> None:
     session.flush()
     tickets.issue_ticket(session, registration)
     notifications.notify(session, registration, "approval")
-    _promote_session_choices(session, registration.event)
+    promote_session_choices(session, registration.event)
 
 
 def reject(session: Session, registration: Registration, reason: str) -> None:
@@ -379,25 +363,8 @@ def promote_waitlist(session: Session, event: Event) -> list[Registration]:
             tickets.issue_ticket(session, registration)
             notifications.notify(session, registration, "promotion")
         promoted.append(registration)
-    _promote_session_choices(session, event)
+    promote_session_choices(session, event)
     return promoted
-
-
-def _promote_session_choices(session: Session, event: Event) -> None:
-    waiting = session.scalars(
-        select(SessionChoice)
-        .join(SessionChoice.registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.state.in_(HOLDING_STATES),
-            SessionChoice.waitlisted.is_(True),
-        )
-        .order_by(SessionChoice.created_at, SessionChoice.id)
-    ).all()
-    for choice in waiting:
-        if option_seats_left(session, choice.option) != 0:
-            choice.waitlisted = False
-            session.flush()
 
 
 def change_session_choices(session: Session, registration: Registration, option_ids: list[int]) -> None:
@@ -422,7 +389,4 @@ def change_session_choices(session: Session, registration: Registration, option_
             full = registration.state == RegistrationState.WAITLISTED or option_seats_left(session, option) == 0
             registration.session_choices.append(SessionChoice(option=option, waitlisted=full))
     session.flush()
-    _promote_session_choices(session, registration.event)
-
-
-# Answers to the file question: what delegates may upload, checked by what the bytes are.
+    promote_session_choices(session, registration.event)
