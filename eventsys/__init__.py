@@ -109,7 +109,7 @@ def register_exposes(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(f"eventsys.exposes.{name}").bp)
 
 
-EXPOSE_BLUEPRINTS = ("manage_views", "public_views", "portal_views", "live_views")
+EXPOSE_BLUEPRINTS = ("manage_views", "presenter_views", "public_views", "portal_views", "live_views")
 
 
 def _register_feature(app: Flask, package: str, modules: tuple[str, ...]) -> None:
