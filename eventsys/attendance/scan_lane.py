@@ -19,6 +19,7 @@ admission itself is still decided by the unique constraint under that lock.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 from flask import request
@@ -51,8 +52,9 @@ _tokens, _devices, _events = ApiToken.__table__, ScannerDevice.__table__, Event.
 _checkpoints, _tickets, _registrations = Checkpoint.__table__, Ticket.__table__, Registration.__table__
 _CALLER = (  # the device of the token, its event, the checkpoint asked for and the categories it admits (a row each)
     select(
-        _tokens.c.last_used_at, _devices.c.id, _devices.c.name, _devices.c.staff_name, _devices.c.user_id, _devices.c.last_seen_at,
-        _events.c.id, _events.c.timezone, _events.c.created_at, _checkpoints.c.id, _checkpoints.c.name, _checkpoints.c.policy,
+        _tokens.c.last_used_at, _devices.c.id.label("device_id"), _devices.c.staff_name, _devices.c.user_id, _devices.c.last_seen_at,
+        _events.c.id.label("event_id"), _events.c.timezone, _events.c.created_at.label("event_created_at"),
+        _checkpoints.c.id.label("checkpoint_id"), _checkpoints.c.name.label("checkpoint_name"), _checkpoints.c.policy,
         _checkpoints.c.opens_at, _checkpoints.c.closes_at, checkpoint_categories.c.category_id,
     )
     .select_from(
@@ -69,9 +71,10 @@ _CALLER = (  # the device of the token, its event, the checkpoint asked for and 
 _organizations, _categories = Organization.__table__, DelegateCategory.__table__
 _TICKET = (
     select(
-        _tickets.c.event_id, _tickets.c.serial, _tickets.c.revoked_at, _tickets.c.revoke_reason, _registrations.c.id,
+        _tickets.c.event_id, _tickets.c.serial, _tickets.c.revoked_at, _tickets.c.revoke_reason, _registrations.c.id.label("registration_id"),
         _registrations.c.state, _registrations.c.name, _registrations.c.position, _registrations.c.category_id,
-        _registrations.c.proposed_organization, _organizations.c.name, _organizations.c.province, _categories.c.name, _categories.c.color,
+        _registrations.c.proposed_organization, _organizations.c.name.label("organization"), _organizations.c.province,
+        _categories.c.name.label("category_name"), _categories.c.color.label("category_color"),
     )
     .select_from(
         _tickets.join(_registrations, _registrations.c.id == _tickets.c.registration_id)
@@ -82,7 +85,7 @@ _TICKET = (
 )
 _checkins = CheckIn.__table__
 _PREVIOUS = (  # the admission that holds the slot, for "already checked in at 09:12 at Pintu utama"
-    select(_checkins.c.id, _checkins.c.at, _checkins.c.checkpoint_id, _checkpoints.c.name, _checkins.c.direction, _devices.c.name)
+    select(_checkins.c.id, _checkins.c.at, _checkins.c.checkpoint_id, _checkpoints.c.name, _checkins.c.direction, _devices.c.name.label("device_name"))
     .select_from(_checkins.join(_checkpoints, _checkpoints.c.id == _checkins.c.checkpoint_id).outerjoin(_devices, _devices.c.id == _checkins.c.device_id))
     .where(_checkins.c.ticket_id == bindparam("ticket_id"), _checkins.c.checkpoint_id == bindparam("checkpoint_id"),
            _checkins.c.slot == bindparam("slot"), _checkins.c.undone_at.is_(None))
@@ -97,12 +100,14 @@ class _Device(NamedTuple):  # what a stored scan names of its device
     staff_name: str
 
 
-class _Door(NamedTuple):  # where the scan happens
-    device: _Device
-    event_id: int
-    zone: str
-    checkpoint_id: int
-    checkpoint_name: str
+class _Scan(NamedTuple):  # what is stored of this scan
+    ticket_id: int
+    slot: str
+    at: datetime
+    code: str
+    nonce: str
+    direction: Direction
+    source: CheckInSource
 
 
 def scan(session, slug: str, item) -> dict | None:
@@ -137,12 +142,12 @@ def _caller(session, slug: str, checkpoint_id: int, now):
     if scheme.lower() != "bearer" or not api_services.TOKEN_SHAPE.match(secret):
         return None
     rows = session.connection().execute(_CALLER, {"token_hash": hash_secret(secret), "slug": slug, "checkpoint_id": checkpoint_id}).all()
-    if not rows or rows[0][9] is None:  # no such device of this event, or no such checkpoint
+    if not rows or rows[0].checkpoint_id is None:  # no such device of this event, or no such checkpoint
         return None
-    used, seen = rows[0][0], rows[0][5]
+    used, seen = rows[0].last_used_at, rows[0].last_seen_at
     if used is None or now - used >= api_services.TOUCH_INTERVAL or seen is None or now - seen >= devices.SEEN_INTERVAL:
         return None  # the full path notes when the token and the device were last used
-    return rows[0], {row[14] for row in rows if row[14] is not None}
+    return rows[0], {row.category_id for row in rows if row.category_id is not None}
 
 
 def _usual(session, slug: str, item) -> dict | None:
@@ -154,9 +159,9 @@ def _usual(session, slug: str, item) -> dict | None:
     caller = _caller(session, slug, checkpoint_id, now)
     if caller is None:
         return None
-    (_used, device_id, _device_name, staff_name, user_id, _seen, event_id, zone, event_created, _cp, checkpoint_name, policy,
-     opens_at, closes_at, _category), allowed = caller
-    key = ticket_keys.kept(event_id, event_created)
+    door, allowed = caller
+    event_id = door.event_id
+    key = ticket_keys.kept(event_id, door.event_created_at)
     if key is None or len(code) != tickets.TOKEN_LENGTH:
         return None
     try:
@@ -164,27 +169,28 @@ def _usual(session, slug: str, item) -> dict | None:
     except tickets.InvalidTicketToken:
         return None
     ticket = session.connection().execute(_TICKET, {"ticket_id": claims.ticket_id}).first()
-    if ticket is None or ticket[0] != event_id or ticket[1] != claims.serial or live_refusal(ticket[5], ticket[2], ticket[3]) is not None:
+    if ticket is None or ticket.event_id != event_id or ticket.serial != claims.serial:
         return None
-    if rule_refusal(allowed, ticket[8], opens_at, closes_at, now) is not None:
+    if live_refusal(ticket.state, ticket.revoked_at, ticket.revoke_reason) is not None:
         return None
-    slot = fixed_slot(policy, zone, now, nonce)
+    if rule_refusal(allowed, ticket.category_id, door.opens_at, door.closes_at, now) is not None:
+        return None
+    slot = fixed_slot(door.policy, door.timezone, now, nonce)
     if slot is None:
         return None
-    door = _Door(_Device(device_id, user_id, staff_name), event_id, zone, checkpoint_id, checkpoint_name)
-    scan = dict(ticket_id=claims.ticket_id, registration_id=ticket[4], slot=slot, at=now, code=code, nonce=nonce, direction=direction, source=source)
     with write_phase(session):
-        return _store(session, door, scan, ticket)
+        return _store(session, door, ticket, _Scan(claims.ticket_id, slot, now, code, nonce, direction, source))
 
 
-def _store(session, door: _Door, scan: dict, ticket) -> dict | None:
+def _store(session, door, ticket, scan: _Scan) -> dict | None:
     """The admission and the scan, committed; None (rolled back) when the nonce was used before."""
-    ticket_id, registration_id, slot, now, direction = scan["ticket_id"], scan["registration_id"], scan["slot"], scan["at"], scan["direction"]
+    ticket_id, registration_id, slot, now, direction = scan.ticket_id, ticket.registration_id, scan.slot, scan.at, scan.direction
+    device = _Device(door.device_id, door.user_id, door.staff_name)
     connection = session.connection()
     dialect = connection.dialect.name
     checkin_id = connection.execute(insert_or_nothing(dialect, _checkins, ("ticket_id", "checkpoint_id", "slot")), {
         "event_id": door.event_id, "checkpoint_id": door.checkpoint_id, "ticket_id": ticket_id, "registration_id": registration_id,
-        "direction": direction, "slot": slot, "source": scan["source"], "at": now, "device_id": door.device.id, "user_id": None,
+        "direction": direction, "slot": slot, "source": scan.source, "at": now, "device_id": door.device_id, "user_id": None,
         "undone_at": None,
     }).scalar()
     checkin = previous = None
@@ -194,20 +200,22 @@ def _store(session, door: _Door, scan: dict, ticket) -> dict | None:
     else:  # the slot is taken: by an earlier scan, or by one at this very instant
         result, detail = ScanResult.ALREADY_CHECKED_IN, slot
         row = connection.execute(_PREVIOUS, {"ticket_id": ticket_id, "checkpoint_id": door.checkpoint_id, "slot": slot}).first()
-        previous = Admission(row[0], row[1], row[2], row[3], row[4], row[5] or "") if row is not None else None
+        previous = Admission(*row[:5], row.device_name or "") if row is not None else None
     admitted = checkin or previous
     scan_id = connection.execute(insert_or_nothing(dialect, Scan.__table__, ("event_id", "nonce")), scan_values(
-        event_id=door.event_id, nonce=scan["nonce"], checkpoint_id=door.checkpoint_id, device=door.device, user=None,
-        direction=direction, source=scan["source"], code=scan["code"], ticket_id=ticket_id, registration_id=registration_id, result=result,
+        event_id=door.event_id, nonce=scan.nonce, checkpoint_id=door.checkpoint_id, device=device, user=None,
+        direction=direction, source=scan.source, code=scan.code, ticket_id=ticket_id, registration_id=registration_id, result=result,
         detail=detail, checkin_id=admitted.id if admitted else None, at=now, now=now,
     )).scalar()
     if scan_id is None:  # this nonce was used before: the stored verdict stands, and nothing of this one is kept
         session.rollback()
         return None
     session.commit()  # the answer is made after it: every other writer waits while this block runs
-    if ticket[10] is not None:  # a region of the list, with its province
-        organization, province = ticket[10], ticket[11] or ""
+    if ticket.organization is not None:  # a region of the list, with its province
+        organization, province = ticket.organization, ticket.province or ""
     else:  # a body not yet in the list, as the delegate typed it
-        organization, province = ticket[9] or "", ""
-    attendee = attendee_fields(registration_id, ticket[6], ticket[7], organization, province, ticket[8], ticket[12], ticket[13])
-    return verdict_json(result, verdict_message(result, detail, door.zone, checkin=checkin, previous=previous), scan_id, attendee, checkin, previous)
+        organization, province = ticket.proposed_organization or "", ""
+    attendee = attendee_fields(registration_id, ticket.name, ticket.position, organization, province, ticket.category_id,
+                               ticket.category_name, ticket.category_color)
+    message = verdict_message(result, detail, door.timezone, checkin=checkin, previous=previous)
+    return verdict_json(result, message, scan_id, attendee, checkin, previous)
