@@ -1,12 +1,35 @@
 """Small readers of pages shared by the test modules."""
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 
 from flask_babel import force_locale, gettext, ngettext
+from sqlalchemy import event as sa_event
 
 from eventsys.extensions import db
 
 PASSWORD = "rahasia-yang-panjang"  # every builder's default password
+
+
+@contextmanager
+def recorded_statements(engine=None) -> Iterator[list[str]]:
+    """The SQL statements sent to `engine` (the app's by default) while the block runs, BEGIN and COMMIT included."""
+    engine = engine if engine is not None else db.engine
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+def selects(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
 
 
 def tr(app, msgid, locale="id", **values) -> str:

@@ -7,7 +7,6 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from eventsys import create_app
@@ -19,6 +18,7 @@ from eventsys.core.rules import RuleViolation
 from eventsys.events.models import EventKind, EventStatus, OrganizationKind, SessionType
 from eventsys.extensions import db
 from tests.conftest import PASSWORD, utc
+from tests.helpers import recorded_statements, selects
 
 DOC_URI = "urn:eventsys-api"
 SECRET_SHAPE = re.compile(r"evs_[A-Za-z0-9_-]{43}")
@@ -122,29 +122,12 @@ def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
-class QueryCounter:
-    def __init__(self, engine):
-        self.engine = engine
-        self.count = 0
-
-    def _count(self, conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            self.count += 1
-
-    def __enter__(self):
-        sa_event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        sa_event.remove(self.engine, "before_cursor_execute", self._count)
-
-
 def count_selects(client, path, **kwargs) -> int:
     db.session.expire_all()  # the test shares the request's session: make the request load everything itself
-    with QueryCounter(db.engine) as counter:
+    with recorded_statements() as statements:
         response = client.get(path, **kwargs)
     assert response.status_code == 200, response.json
-    return counter.count
+    return selects(statements)
 
 
 # Token page

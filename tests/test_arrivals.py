@@ -4,7 +4,6 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventsys.attendance import arrivals, scanning
@@ -13,7 +12,7 @@ from eventsys.extensions import db
 from eventsys.registration import tickets
 from eventsys.registration.models import DelegateCategory, RegistrationState
 from tests.conftest import utc
-from tests.helpers import fresh, sign_in, text
+from tests.helpers import fresh, recorded_statements, sign_in, text
 
 
 def url(event, path="arrivals") -> str:
@@ -141,17 +140,8 @@ def test_the_not_arrived_list_is_cut_at_its_limit_with_the_full_count(gathering)
 
 
 def _count_queries(work) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         work()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
     return len(statements)
 
 

@@ -3,14 +3,13 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventsys.events.models import Organization, OrganizationKind
 from eventsys.exhibition import analytics
 from eventsys.exhibition.models import Booth, MediaItem, MediaKind, MediaState, Visit, Vote
 from eventsys.extensions import db
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor, make_media, make_pavilion, make_visit, make_vote
-from tests.helpers import fresh, sign_in, text, tr
+from tests.helpers import fresh, recorded_statements, sign_in, text, tr
 
 
 @pytest.fixture
@@ -130,17 +129,8 @@ def test_the_organizer_may_open_any_booths_report(app, client, fair):
 
 
 def _count_queries(work) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         work()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
     return len(statements)
 
 

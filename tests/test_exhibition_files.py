@@ -4,7 +4,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventsys.core.storage import get_storage
@@ -22,7 +21,7 @@ from tests.exhibition_media_helpers import (
     s3_server,
     svg_with_script,
 )
-from tests.helpers import fresh, sign_in, text, tr
+from tests.helpers import fresh, recorded_statements, selects, sign_in, text, tr
 
 DATA = os.urandom(10_000)
 CSP = "default-src 'none'; sandbox"
@@ -126,18 +125,11 @@ def test_thumbnails_and_logos_follow_the_same_rules(app, hall):
 
 def test_a_range_of_an_approved_item_takes_one_query(app, hall):
     """Event, exhibition and item come in one SELECT (every range of a video pays for it); the booth is not loaded."""
-    target, selects = url(hall, video(hall)), []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        selects.extend([statement] if statement.lstrip().upper().startswith("SELECT") else [])
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    target = url(hall, video(hall))
+    with recorded_statements() as statements:
         response = app.test_client().get(target, headers={"Range": "bytes=0-0"})
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 206 and response.data == DATA[:1]
-    assert len(selects) == 1, selects
+    assert selects(statements) == 1, statements
 
 
 # Ranges and conditional requests

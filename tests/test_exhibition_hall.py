@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventsys.events.models import EventKind, EventStatus, Organization, OrganizationKind
@@ -14,7 +13,7 @@ from eventsys.exhibition.models import Booth, BoothDimension, MediaItem, MediaKi
 from eventsys.extensions import db
 from tests.conftest import utc
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor, make_media, make_pavilion, make_vote
-from tests.helpers import fresh, sign_in, text, tr
+from tests.helpers import fresh, recorded_statements, sign_in, text, tr
 
 OPEN = {"opens_in": -timedelta(days=2)}
 ARCHIVED = {"opens_in": -timedelta(days=30), "length": timedelta(days=14)}
@@ -263,16 +262,8 @@ def _bulk_booths(event, n, start=0, media_per_booth=0):
 
 
 def _count_queries(work) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         work()
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
     return len(statements)
 
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pypdfium2 as pdfium
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventsys.core.models import OutboxMessage
@@ -28,7 +27,7 @@ from eventsys.registration.models import (
     Ticket,
 )
 from tests.conftest import PASSWORD, utc
-from tests.helpers import csrf_token_of, fresh, text, tr
+from tests.helpers import csrf_token_of, fresh, recorded_statements, selects, text, tr
 
 _emails = itertools.count(1)
 
@@ -102,22 +101,6 @@ def rows_shown(response) -> str:
     return "\n".join(re.findall(r'<tr data-testid="registrant-row">(.*?)</tr>', text(response), re.S))
 
 
-class SelectCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def _count(self, conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            self.count += 1
-
-    def __enter__(self):
-        sa_event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        sa_event.remove(self.engine, "before_cursor_execute", self._count)
-
-
 @pytest.fixture
 def scene(organizer, make_organization, make_session):
     """An event with two categories, two regions, a session option and five registrants in every state."""
@@ -179,18 +162,18 @@ def test_list_query_count_does_not_grow_with_rows(client, login, scene, make_org
     login(scene["user"])
     path = f"/manage/{scene['event'].slug}/registrations"
 
-    def selects() -> int:
+    def page_selects() -> int:
         db.session.expire_all()
-        with SelectCounter(db.engine) as counter:
+        with recorded_statements() as statements:
             assert client.get(path).status_code == 200
-        return counter.count
+        return selects(statements)
 
-    few = selects()
+    few = page_selects()
     for i in range(25):
         org = make_organization(f"Kab. Contoh {i}")
         reg = make_registration(scene["event"], scene["media"], f"Peserta {i}", organization=org, options=[scene["fgd"]])
         give_ticket(reg, code=f"AAA-{i:03d}")
-    assert selects() == few
+    assert page_selects() == few
 
 
 def test_counts_per_category_and_region(client, login, scene):

@@ -1,6 +1,5 @@
 """JSON API of registrations: list and read with organizer and check-in tokens, scoped to their event."""
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventsys import create_app
 from eventsys.api import services as api_services
@@ -8,6 +7,7 @@ from eventsys.events.models import EventStatus
 from eventsys.extensions import db
 from eventsys.registration.models import RegistrationState
 from tests.conftest import utc
+from tests.helpers import recorded_statements, selects
 from tests.test_api import assert_documented
 from tests.test_registration_admin import give_ticket, make_category, make_option, make_registration, open_registration
 
@@ -147,28 +147,19 @@ def test_list_query_count_does_not_grow_with_rows(client, delegates, make_organi
     event = delegates["event"]
     headers = bearer(token(event))
 
-    def selects() -> int:
+    def page_selects() -> int:
         db.session.expire_all()
-        count = 0
-
-        def counter(conn, cursor, statement, *args):
-            nonlocal count
-            count += statement.lstrip().upper().startswith("SELECT")
-
-        sa_event.listen(db.engine, "before_cursor_execute", counter)
-        try:
+        with recorded_statements() as statements:
             assert client.get(f"/api/v1/events/{event.slug}/registrations", headers=headers).status_code == 200
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", counter)
-        return count
+        return selects(statements)
 
-    selects()  # the token's first use is noted (a write and a re-read); later requests within a minute are not
-    few = selects()
+    page_selects()  # the token's first use is noted (a write and a re-read); later requests within a minute are not
+    few = page_selects()
     for i in range(20):
         reg = make_registration(event, delegates["media"], f"Peserta {i}", organization=make_organization(f"Kab. Contoh {i}"),
                                 options=[delegates["fgd"]])
         give_ticket(reg, code=f"A{i:02d}-{i:03d}")
-    assert selects() == few
+    assert page_selects() == few
 
 
 def test_registration_routes_are_in_the_openapi_document(document):

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from eventsys.attendance import devices
@@ -18,7 +17,7 @@ from eventsys.extensions import db
 from eventsys.registration import services as registration_services
 from eventsys.registration import tickets
 from eventsys.registration.models import DelegateCategory, RegistrationState
-from tests.helpers import fresh
+from tests.helpers import fresh, recorded_statements
 from tests.test_checkin_scan import checkins, nonce, post_scan, scan_at_once
 
 
@@ -34,32 +33,19 @@ def door(client, organizer, make_checkpoint, make_scanner, make_registration):
     return event, checkpoint, secret, registration, tickets.token_for(registration.ticket)
 
 
-def statements(app):
-    """SELECT / INSERT / UPDATE / DELETE statements sent while the block runs (not BEGIN or COMMIT)."""
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if statement.lstrip().split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", count)
-    return seen, lambda: sa_event.remove(engine, "before_cursor_execute", count)
+def data_statements(statements: list[str]) -> int:
+    """SELECT / INSERT / UPDATE / DELETE among `statements` (not BEGIN or COMMIT)."""
+    return sum(1 for s in statements if s.lstrip().split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"})
 
 
 def test_the_usual_scan_takes_four_statements_and_says_what_the_full_path_says(app, client, door, make_scanner):
     event, checkpoint, secret, registration, token = door
-    at = (SimpleNamespace(slug=event.slug), SimpleNamespace(id=checkpoint.id))  # read now: only the scans' statements are counted
-    seen, stop = statements(app)
-    try:
-        admitted = post_scan(client, *at[:1], secret, at[1], token).get_json()
-        lane_ok = len(seen)
-        seen.clear()
-        refused = post_scan(client, *at[:1], secret, at[1], token).get_json()
-        lane_again = len(seen)
-    finally:
-        stop()
+    where, gate = SimpleNamespace(slug=event.slug), SimpleNamespace(id=checkpoint.id)  # read now: only the scans' statements count
+    with recorded_statements() as first:
+        admitted = post_scan(client, where, secret, gate, token).get_json()
+    with recorded_statements() as second:
+        refused = post_scan(client, where, secret, gate, token).get_json()
+    lane_ok, lane_again = data_statements(first), data_statements(second)
     assert (lane_ok, lane_again) == (4, 5)  # the full path: 7 and 8 (token, device, checkpoint, nonce, ticket, 2 INSERTs)
     assert admitted["result"] == "ok" and admitted["attendee"]["name"] == "Nashrudin Azis"
     assert admitted["attendee"]["organization"] == "Kota Cirebon" and admitted["checkin"]["checkpoint_name"] == "Pintu masuk"
