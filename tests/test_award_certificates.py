@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from eventsys.awards import certificates
 from eventsys.awards.models import AwardAudit, JudgingState, Winner
+from eventsys.core import verification
 from eventsys.events.models import Event
 from eventsys.extensions import db
 from tests.award_show_helpers import BASE_URL, build_night, flat, lock
@@ -34,7 +35,7 @@ def test_issuing_gives_every_winner_one_code_and_again_changes_nothing(night):
     assert night.web.post(url(night.event, "/issue")).status_code == 302
     first = codes(night.event)
     assert set(first) == {night.cirebon.id, night.bandung.id}
-    assert all(re.fullmatch(f"[{certificates.CODE_ALPHABET}]{{20}}", c) for c in first.values())
+    assert all(re.fullmatch(f"[{verification.CODE_ALPHABET}]{{20}}", c) for c in first.values())
     assert len(set(first.values())) == 2
     assert night.web.post(url(night.event, "/issue")).status_code == 302
     assert codes(night.event) == first
@@ -102,7 +103,7 @@ def test_the_piagam_qr_opens_the_public_page_of_the_award(app, night, make_app):
     assert "H. Imron, M.Ag." in body and "Drs. Bambang Sudaryanto" in body
     assert 'data-testid="piagam-rank">1<' in body
     # As printed (groups of five) and in lower case, the code still works; a made-up one does not.
-    assert visitor.get("/piagam/" + certificates.display_code(code).lower()).status_code == 200
+    assert visitor.get("/piagam/" + verification.display_code(code).lower()).status_code == 200
     message = tr(app, "This is not a valid award certificate: no piagam has this code. Check the address, or ask the event organizer.")
     for made_up in ("ACDEFGHJKMNPQRTUVWXY", "nonsense", "<script>", "x" * 300):
         refused = visitor.get(f"/piagam/{made_up}")

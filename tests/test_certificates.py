@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from eventsys.attendance import certificates, scanning
 from eventsys.attendance.models import Certificate, CertificateRule, CheckIn
+from eventsys.core import verification
 from eventsys.events.models import Event
 from eventsys.extensions import db
 from eventsys.registration import tickets
@@ -116,7 +117,7 @@ def test_issuing_is_idempotent(fgd):
     assert web.post(url(event, "/issue")).status_code == 302
     first = fresh().scalars(select(Certificate).where(Certificate.event_id == event.id)).all()
     assert [c.registration_id for c in first] == [people["azis"][0].id]
-    assert re.fullmatch(f"[{certificates.CODE_ALPHABET}]{{20}}", first[0].code)
+    assert re.fullmatch(f"[{verification.CODE_ALPHABET}]{{20}}", first[0].code)
     web.post(url(event, "/issue"))
     again = fresh().scalars(select(Certificate).where(Certificate.event_id == event.id)).all()
     assert [(c.id, c.code) for c in again] == [(first[0].id, first[0].code)]
@@ -220,7 +221,7 @@ def test_unknown_malformed_and_revoked_codes_are_not_valid(app, fgd, make_app):
         assert response.status_code == 404, code
         assert message in text(response) and "Nashrudin Azis" not in text(response)
     # As printed (groups of five) and in lower case, the code still works.
-    assert public.get("/c/" + certificates.display_code(certificate.code).lower()).status_code == 200
+    assert public.get("/c/" + verification.display_code(certificate.code).lower()).status_code == 200
     assert web.post(url(event, f"/{certificate.id}/revoke")).status_code == 302
     revoked = public.get(f"/c/{certificate.code}")
     assert revoked.status_code == 404 and message in text(revoked)

@@ -15,6 +15,7 @@ from eventsys.attendance.models import Certificate
 from eventsys.core.access import event_role_required, public
 from eventsys.core.form_base import BaseForm, MultiCheckboxField, choice_id
 from eventsys.core.rules import RuleViolation, attach_to_form
+from eventsys.core.verification import display_code
 from eventsys.events.models import EVENT_STATUS_LABELS
 from eventsys.extensions import db, limiter
 from eventsys.registration import services as registration_services
@@ -83,7 +84,7 @@ def _settings_page(form: CertificateRuleForm, status: int = 200):
         revoked=revoked,
         parts=range(1, (valid + PDF_PAGES_PER_FILE - 1) // PDF_PAGES_PER_FILE + 1),
         action_form=ActionForm(),
-        display_code=certificates.display_code,
+        display_code=display_code,
     ), status
 
 
@@ -245,7 +246,7 @@ def verify(code: str):
         registration=certificate.registration,
         event=event,
         title=certificates.certificate_title(certificates.rule_of(db.session, event)),
-        code=certificates.display_code(certificate.code),
+        code=display_code(certificate.code),
         when=event_when(event),
         attended=attended,
     )

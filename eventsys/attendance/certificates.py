@@ -7,7 +7,6 @@ once: the unique constraint on the registration decides, and a losing insert is 
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,29 +25,13 @@ from eventsys.core.mail import public_url
 from eventsys.core.pdf import data_uri, render_pdf
 from eventsys.core.qr import qr_svg
 from eventsys.core.rules import RuleViolation
+from eventsys.core.verification import display_code, new_code, normalize_code
 from eventsys.events.models import Event, Organization
 from eventsys.registration.models import DelegateCategory, Registration, RegistrationState
 from eventsys.registration.tickets import event_place, event_when
 
-# Like the tickets' desk codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B; 20 characters hold about 93 bits.
-CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
-CODE_LENGTH = 20
 INSERT_CHUNK = 500  # rows per INSERT (SQLite limits the number of bound values)
 ISSUE_ATTEMPTS = 3
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(text: str) -> str:
-    """A code as typed or printed ("ACDEF-GHJKM-…", lower case) as stored; "" when it cannot be one."""
-    code = "".join(ch for ch in (text or "")[:100] if ch.isalnum()).upper()
-    return code if len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code) else ""
-
-
-def display_code(code: str) -> str:
-    return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
 # The rule

@@ -8,7 +8,6 @@ case of one code drawn twice, inside a savepoint, and a new one is drawn.
 from __future__ import annotations
 
 import io
-import secrets
 import zipfile
 from dataclasses import dataclass
 
@@ -31,27 +30,11 @@ from eventsys.core.pdf import data_uri, render_pdf
 from eventsys.core.qr import qr_svg
 from eventsys.core.rules import RuleViolation
 from eventsys.core.storage import get_storage
+from eventsys.core.verification import display_code, new_code, normalize_code
 from eventsys.events.models import Event
 
-# As the certificates of attendance: no 0/O, 1/I/L, 2/Z, 5/S, 8/B; 20 characters hold about 93 bits.
-CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
-CODE_LENGTH = 20
 ISSUE_ATTEMPTS = 3
 LOGO_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif", "image/svg+xml"}
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(text: str) -> str:
-    """A code as typed or printed ("ACDEF-GHJKM-…", lower case) as stored; "" when it cannot be one."""
-    code = "".join(ch for ch in (text or "")[:100] if ch.isalnum()).upper()
-    return code if len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code) else ""
-
-
-def display_code(code: str) -> str:
-    return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
 # Who gets a piagam

@@ -17,6 +17,7 @@ from eventsys.awards.show_forms import ActionForm
 from eventsys.awards.show_views import bp
 from eventsys.core.access import event_role_required, public
 from eventsys.core.rules import RuleViolation
+from eventsys.core.verification import display_code
 from eventsys.events.models import EVENT_STATUS_LABELS, Event
 from eventsys.extensions import db
 
@@ -52,7 +53,7 @@ def certificates_index(slug: str):
         rows=[(w, wording.region_government(wording.region_of(w)), wording.award_title(w), wording.recipient_line(w)) for w in winners],
         issued=sum(1 for w in winners if w.certificate_code),
         action_form=ActionForm(),
-        display_code=certificates.display_code,
+        display_code=display_code,
     )
 
 
@@ -113,6 +114,6 @@ def piagam(code: str):
         event=event,
         region=wording.region_of(winner),
         text=certificates.piagam_text(winner, event),
-        code=certificates.display_code(winner.certificate_code),
+        code=display_code(winner.certificate_code),
     )))
 

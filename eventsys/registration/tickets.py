@@ -40,6 +40,7 @@ from eventsys.core.i18n import local_date, local_time
 from eventsys.core.pdf import data_only_fetcher, data_uri, render_pdf  # noqa: F401  (used by badges and tests)
 from eventsys.core.qr import QRTooLarge, qr_matrix, qr_png, qr_svg  # noqa: F401  (the ticket's QR)
 from eventsys.core.rules import RuleViolation
+from eventsys.core.verification import CODE_ALPHABET
 from eventsys.events.models import Event
 from eventsys.registration.models import EventKey, Registration, RegistrationState, RevokedToken, Ticket
 
@@ -54,8 +55,7 @@ TOKEN_LENGTH = TOKEN_BYTES * 8 // 5  # 120 base32 characters, no padding: 600 bi
 _TOKEN_RE = re.compile(f"[A-Z2-7]{{{TOKEN_LENGTH}}}")
 MAX_SERIAL = 0xFFFF
 
-# Desk codes like "K7P-4QX": no 0/O, 1/I/L, 2/Z, 5/S, 8/B to confuse when read aloud or typed.
-CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+# Desk codes like "K7P-4QX", of the verification codes' alphabet: nothing to confuse when read aloud or typed.
 CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{3}}-[{CODE_ALPHABET}]{{3}}")
 CODE_ATTEMPTS = 20
 
