@@ -28,7 +28,7 @@ def register_extensions(app: Flask) -> None:
     from eventsys.core.access import enforce_declared_access
     from eventsys.core.db import configure_sqlite
     from eventsys.core.i18n import register_template_helpers, select_locale
-    from eventsys.core.security import register_security_headers
+    from eventsys.core.security import register_security_headers, trust_proxy_headers
 
     db.init_app(app)
     with app.app_context():
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)  # sends queued mail after each commit (a thread, or RQ with Redis)
     register_template_helpers(app)
     register_security_headers(app)
+    trust_proxy_headers(app)
     app.extensions.setdefault("eventsys", {})
 
 

@@ -47,6 +47,10 @@ class Defaults:
     REGISTRATION_FILE_MAX_BYTES = 5 * 1024 * 1024
     REGISTRATION_RESEND_RATE_LIMIT = "10 per hour"
     TICKET_PDF_RATE_LIMIT = "20 per minute"  # WeasyPrint takes about half a second a PDF
+    # Behind nginx: exhibition files (local storage) are sent by nginx from this internal location
+    # (X-Accel-Redirect) once the app has decided who may fetch them; docs/nginx.conf. Empty: the app sends them.
+    ACCEL_REDIRECT_PREFIX = ""
+    PROXY_COUNT = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host are trusted (1 behind nginx)
 
 
 def database_uri(url: str) -> str:

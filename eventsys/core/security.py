@@ -1,5 +1,6 @@
-"""Headers every response carries: no framing, no sniffing, scripts and styles only from us."""
+"""Headers every response carries: no framing, no sniffing, scripts and styles only from us; trusted proxies."""
 from flask import abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -25,3 +26,16 @@ def register_security_headers(app) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+def trust_proxy_headers(app) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address, scheme and host from their X-Forwarded-* headers.
+
+    Without it every visitor behind nginx has nginx's address (one rate-limit bucket for the whole
+    venue: ten failed sign-ins anywhere would lock everyone out) and links made from the request say
+    http:// under TLS. Off by default: without a proxy these headers come from the client and could
+    be forged to dodge rate limits.
+    """
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -12,7 +12,8 @@ SVG payload could not run even if one slipped through), PDFs as attachments. Ran
 their conditional forms (304, If-Range) come from Werkzeug's `make_conditional` over a seekable
 reader: a file on disk, or ranged GetObject requests with the S3 storage. Under gunicorn a local
 file goes out through its file_wrapper (sendfile), positioned at the range's start. A request for several
-ranges at once is refused with 416 (browsers and video players ask for one).
+ranges at once is refused with 416 (browsers and video players ask for one). Behind nginx with
+ACCEL_REDIRECT_PREFIX set, the app decides who may fetch a local file and nginx sends it (X-Accel-Redirect).
 """
 from __future__ import annotations
 
@@ -108,6 +109,9 @@ def _serve(key: str | None, content_type: str | None, *, etag: str, modified: da
     if not key or not content_type:
         abort(404)
     storage = get_storage(current_app)
+    prefix = current_app.config.get("ACCEL_REDIRECT_PREFIX")
+    if prefix and isinstance(storage, LocalStorage):
+        return _handed_to_proxy(storage, key, prefix, content_type, is_public, download_name, suffix, max_age)
     try:
         if isinstance(storage, LocalStorage):  # the key checked and the path resolved once, the size from the open file
             reader = storage.open(key)
@@ -125,19 +129,7 @@ def _serve(key: str | None, content_type: str | None, *, etag: str, modified: da
     response.set_etag(etag)
     if modified is not None:
         response.last_modified = modified.replace(microsecond=0)
-    headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Content-Security-Policy"] = FILE_CSP
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if content_type in INLINE_TYPES:
-        headers["Content-Disposition"] = "inline"
-    else:
-        ascii_name, utf8_name = _download_name(download_name, "file", suffix)
-        headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"
-    if is_public:
-        headers["Cache-Control"] = f"public, max-age={max_age}"
-    else:
-        headers["Cache-Control"] = "private, no-store"
+    _file_headers(response.headers, content_type, is_public, download_name, suffix, max_age)
     try:
         response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     except RequestedRangeNotSatisfiable:
@@ -147,12 +139,41 @@ def _serve(key: str | None, content_type: str | None, *, etag: str, modified: da
         refused.headers["Accept-Ranges"] = "bytes"
         refused.headers["X-Content-Type-Options"] = "nosniff"
         refused.headers["Content-Security-Policy"] = FILE_CSP
-        refused.headers["Cache-Control"] = headers["Cache-Control"]
+        refused.headers["Cache-Control"] = response.headers["Cache-Control"]
         return refused
     if response.status_code == 304:
         reader.close()
     elif response.status_code in (200, 206) and request.method == "GET":
         _zero_copy(response, storage, reader)
+    return response
+
+
+def _file_headers(headers, content_type: str, is_public: bool, download_name: str, suffix: str, max_age: int) -> None:
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Content-Security-Policy"] = FILE_CSP
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if content_type in INLINE_TYPES:
+        headers["Content-Disposition"] = "inline"
+    else:
+        ascii_name, utf8_name = _download_name(download_name, "file", suffix)
+        headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"
+    headers["Cache-Control"] = f"public, max-age={max_age}" if is_public else "private, no-store"
+
+
+def _handed_to_proxy(storage: LocalStorage, key: str, prefix: str, content_type: str, is_public: bool, download_name: str,
+                     suffix: str, max_age: int) -> Response:
+    """Behind nginx: the access was decided here; nginx sends the bytes from its internal location (X-Accel-Redirect).
+
+    nginx then answers ranges, conditional requests and HEAD from the file itself, with sendfile and
+    without holding a worker for as long as a visitor's phone takes to download a video. It keeps
+    Content-Type, Content-Disposition and Cache-Control of this answer; the internal location adds
+    back `nosniff` and the Content-Security-Policy (docs/nginx.conf), which nginx would drop.
+    """
+    if not storage.exists(key):  # also a key that is no storage key
+        abort(404)
+    response = Response(b"", mimetype=content_type)
+    response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(key, safe="")
+    _file_headers(response.headers, content_type, is_public, download_name, suffix, max_age)
     return response
 
 
