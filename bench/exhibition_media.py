@@ -44,7 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from exhibition_media_servers import BareServer, Server, drop_cache  # noqa: E402
+from exhibition_media_servers import BareServer, BehindNginx, Server, drop_cache  # noqa: E402
+
+from tests.nginx_proxy import NGINX  # noqa: E402
 
 MB = 1024 * 1024
 SLUG = "pameran-bench"
@@ -277,6 +279,9 @@ def main() -> None:
         server = Server(workdir, data["url"], args.workers)
         floor = Server(workdir, data["url"], args.workers, app="floor:app")
         bare = BareServer(data["stored_path"])
+        proxied = BehindNginx(workdir, data["url"], args.workers) if os.path.exists(NGINX) else None
+        if proxied is None:
+            print(f"nginx not found at {NGINX} (apt-get install nginx-light): the rows behind nginx are left out")
         try:
             path, stored = f"/exhibition/{SLUG}/media/{data['media_id']}", data["stored_path"]
             digest = hashlib.sha256()
@@ -304,6 +309,12 @@ def main() -> None:
                 "app, whole file (bytes=0-)": (lambda: fetch_ranges(server, path, 0, size, size), True),
                 f"app, as <video>: bytes=N- at {-(-size // seek)} offsets, {args.seek_mb} MB each": (lambda: fetch_seeks(server, path, size, seek), True),
             }
+            if proxied is not None:
+                fetch_ranges(proxied, path, 0, size, block)  # warm-up
+                measures |= {
+                    "behind nginx (X-Accel-Redirect), 8 MB ranges": (lambda: fetch_ranges(proxied, path, 0, size, block), True),
+                    "behind nginx, as <video>": (lambda: fetch_seeks(proxied, path, size, seek), True),
+                }
             if shutil.which("curl") is None:
                 del measures["app, 8 MB ranges, curl"]
             warm = {name: [] for name in measures}
@@ -319,6 +330,8 @@ def main() -> None:
                 per_request["app, 1-byte range"].append(latency(server, path, 206))
                 per_request["app, 404"].append(latency(server, f"/exhibition/{SLUG}/media/999999", 404))
                 per_request["floor: bare WSGI callable under gunicorn"].append(latency(floor, "/", 206))
+                if proxied is not None:
+                    per_request.setdefault("behind nginx, 1-byte range", []).append(latency(proxied, path, 206))
             worst = max(left)
             print(f"cold: the file's pages dropped {len(left)} times; still cached after a drop (mincore): at most "
                   f"{worst[0] / size:.1%} of the file" + (f" (before {worst[1]!r})" if worst[0] else ""))
@@ -356,6 +369,8 @@ def main() -> None:
                   f"(ratio {raw / total:.2f}); the last chunk (content check, SHA-256, move into the storage) {last:.2f} s; "
                   f"answer state {answer.get('state')!r}")
         finally:
+            if proxied is not None:
+                proxied.stop()
             bare.stop()
             floor.stop()
             server.stop()

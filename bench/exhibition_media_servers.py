@@ -37,11 +37,11 @@ def _free_port() -> int:
 class Server:
     """gunicorn with `workers` sync workers; `app` "eventsys:create_app()" (the default) or "floor:app" (FLOOR_APP)."""
 
-    def __init__(self, workdir: Path, database_url: str, workers: int, app: str = "eventsys:create_app()"):
+    def __init__(self, workdir: Path, database_url: str, workers: int, app: str = "eventsys:create_app()", env: dict | None = None):
         self.port = _free_port()
         env = dict(os.environ, PYTHONPATH=str(ROOT), EVENTSYS_SECRET_KEY="bench", EVENTSYS_DATABASE_URL=database_url,
                    EVENTSYS_UPLOAD_DIR=str(workdir / "uploads"), EVENTSYS_WTF_CSRF_ENABLED="false",
-                   EVENTSYS_LOGIN_RATE_LIMIT="1000 per minute")
+                   EVENTSYS_LOGIN_RATE_LIMIT="1000 per minute", **(env or {}))
         chdir = ROOT
         if app == "floor:app":
             (workdir / "floor.py").write_text(FLOOR_APP)
@@ -69,6 +69,28 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+
+
+class BehindNginx:
+    """The production setup of docs/nginx.conf: nginx in front of the app's gunicorn, files sent by nginx (X-Accel-Redirect)."""
+
+    def __init__(self, workdir: Path, database_url: str, workers: int):
+        from tests.nginx_proxy import PREFIX, Nginx
+
+        self.app = Server(workdir, database_url, workers, env={"EVENTSYS_ACCEL_REDIRECT_PREFIX": PREFIX, "EVENTSYS_PROXY_COUNT": "1"})
+        try:
+            self.nginx = Nginx(workdir / "nginx", f"127.0.0.1:{self.app.port}", workdir / "uploads")
+        except Exception:
+            self.app.stop()
+            raise
+        self.port = self.nginx.port
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        self.app.stop()
 
 
 class BareServer:
