@@ -115,6 +115,19 @@ def test_filters_by_pavilion_dimension_province_and_search(open_hall, client, ap
     assert tr(app, "No booth matches these filters.") in text(empty)
 
 
+def test_search_finds_the_agency_a_programmes_text_and_public_media_titles_only(open_hall, client):
+    event, b = open_hall
+    db.session.add(QuickWin(booth_id=b["cirebon"].id, title="Sehat Bersama", dimension="living", responsible_opd="Dinas Kesehatan",
+                            description="Layanan ambulans gratis 24 jam."))
+    make_media(b["qlue"], "video", "approved", title="Laporan warga lewat aplikasi")
+    make_media(b["ambon"], "video", "pending", title="Rahasia festival musik", description="belum ditinjau")
+    assert names_on(client.get(hall_url(event, q="dinas+kesehatan"))) == ["Kota Cirebon"]  # the agency in charge
+    assert names_on(client.get(hall_url(event, q="ambulans"))) == ["Kota Cirebon"]  # a programme's description
+    assert names_on(client.get(hall_url(event, q="aplikasi"))) == ["Qlue"]  # an approved video's title
+    assert names_on(client.get(hall_url(event, q="rahasia"))) == []  # a pending item's title finds nothing
+    assert names_on(client.get(hall_url(event, q="ditinjau"))) == []
+
+
 @pytest.mark.parametrize("args", [
     {"pavilion": "abc"}, {"dimension": "smart"}, {"page": "-1"}, {"page": "99999999999"}, {"q": "x" * 500},
     {"province": "%00"}, {"pavilion": "99999999999999"},

@@ -93,13 +93,19 @@ def _filtered(event: Event, filters: HallFilters):
         query = query.where(func.lower(Organization.province) == filters.province.lower())
     for word in filters.q.split()[:8]:
         pattern = _like(word.lower())
-        programmes = select(QuickWin.booth_id).where(func.lower(QuickWin.title).like(pattern, escape="\\"))
+        programmes = select(QuickWin.booth_id).where(or_(*(
+            func.lower(column).like(pattern, escape="\\") for column in (QuickWin.title, QuickWin.description, QuickWin.responsible_opd))))
+        media = select(MediaItem.booth_id).where(  # only what visitors can see: a pending title never finds its booth
+            MediaItem.event_id == event.id, MediaItem.state == MediaState.APPROVED, MediaItem.booth_id.is_not(None),
+            or_(func.lower(MediaItem.title).like(pattern, escape="\\"), func.lower(MediaItem.description).like(pattern, escape="\\")),
+        )
         query = query.where(or_(
             func.lower(Booth.name).like(pattern, escape="\\"),
             func.lower(Booth.tagline).like(pattern, escape="\\"),
             func.lower(Booth.description).like(pattern, escape="\\"),
             func.lower(Organization.name).like(pattern, escape="\\"),
             Booth.id.in_(programmes),
+            Booth.id.in_(media),
         ))
     return query
 
