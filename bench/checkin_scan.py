@@ -51,6 +51,7 @@ DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SLUG = "forum-2017"
 CONNECTIONS, THREADS, WORKERS = 32, 2, 4
 P99_GOAL_MS, RATIO_GOAL, PAGE_GOAL = 25.0, 0.5, 300_000
+BOUND = "bound"  # bench/checkin_scan_bound.py: the scan's irreducible work, sqlite3 under bare Flask
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
 
@@ -277,14 +278,15 @@ def statements_per_scan(url: str, setup: dict, spare: list[str]) -> list[int]:
     return found
 
 
-def bench_backend(label: str, url: str, args, workdir: Path, report: dict) -> None:
+def bench_backend(label: str, url: str, args, workdir: Path, report: dict, spec: str = "app:app") -> None:
     started = time.perf_counter()
     setup = prepare(url, args.tickets)
     order = sorted(setup["tokens"])
     random.Random(4).shuffle(order)
     tokens_file = _write(workdir / f"tokens-{label}.txt", [setup["tokens"][t] for t in order])
     print(f"{label}: {args.tickets} tickets, device paired, in {time.perf_counter() - started:.1f} s")
-    server = Server("app:app", workdir, args, url)
+    os.environ["BENCH_SQLITE_PATH"] = url.removeprefix("sqlite:///")  # for checkin_scan_bound:minimal_app()
+    server = Server(spec, workdir, args, url)
     try:
         wrk(server, setup, tokens_file, "junk", 2)  # warm-up: imports, connections, caches; "unknown" scans only
         before = counts(url, setup["event_id"])
@@ -313,7 +315,7 @@ def bench_backend(label: str, url: str, args, workdir: Path, report: dict) -> No
         server.stop()
     checked_in = set(final["checked_in"])
     spare = [setup["tokens"][t] for t in reversed(order) if t not in checked_in][:2]
-    statements = statements_per_scan(url, setup, spare) if len(spare) == 2 else []
+    statements = statements_per_scan(url, setup, spare) if len(spare) == 2 and spec == "app:app" else []
     if statements:
         print(f"{label}: SQL statements a scan (besides the commit): first {statements[0]}, duplicate {statements[1]}")
     report[label] = {"first": first, "again": again, "statements": statements}
@@ -322,7 +324,7 @@ def bench_backend(label: str, url: str, args, workdir: Path, report: dict) -> No
 def summary(report: dict) -> None:
     ceiling = report["ceiling"]
     print(f"\nsummary (ratio to the ceiling's mean, {ceiling:.0f} req/s; goals: ratio ≥ {RATIO_GOAL}, p99 ≤ {P99_GOAL_MS:g} ms)")
-    for label in ("SQLite", "PostgreSQL"):
+    for label in ("SQLite", "PostgreSQL", BOUND):
         for kind, name in (("first", "first scans"), ("again", "duplicates")):
             if label in report:
                 r = report[label][kind]
@@ -402,6 +404,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads a worker with --worker-class gthread")
     parser.add_argument("--postgres", default=os.environ.get("EVENTSYS_BENCH_POSTGRES_URL", DEFAULT_POSTGRES), help="admin URL")
     parser.add_argument("--only", choices=("SQLite", "PostgreSQL"))
+    parser.add_argument("--bound", action="store_true", help="also the lower bound: a scan's irreducible work under bare Flask "
+                                                                "with sqlite3 (bench/checkin_scan_bound.py)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
@@ -418,6 +422,8 @@ def main() -> None:
         print(line("ceiling (bare Flask), before", before))
         if args.only != "PostgreSQL":
             bench_backend("SQLite", "sqlite:///" + str(workdir / "bench.sqlite"), args, workdir, report)
+            if args.bound:
+                bench_backend(BOUND, "sqlite:///" + str(workdir / "bound.sqlite"), args, workdir, report, "checkin_scan_bound:minimal_app()")
         if args.only != "SQLite":
             try:
                 url, drop = postgres_database(args.postgres)
