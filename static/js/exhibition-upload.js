@@ -18,7 +18,7 @@
 
   function humanSize(n) {
     if (n >= 1024 * 1024) { return (Math.round(n / 1048576 * 10) / 10) + " MB"; }
-    return Math.max(1, Math.floor(n / 1024)) + " KB";
+    return (n > 0 ? Math.max(1, Math.floor(n / 1024)) : 0) + " KB";
   }
 
   function sleep(seconds) {
@@ -68,6 +68,31 @@
       method: method, body: body, headers: allHeaders, credentials: "same-origin", signal: this.controller.signal, cache: "no-store"
     }).then(function (response) {
       return readJson(response).then(function (json) { return { status: response.status, json: json }; });
+    });
+  };
+
+  // One chunk with XMLHttpRequest, whose upload progress fetch() does not report: on a slow line the bar
+  // moves while a 4 MB chunk is on its way, not only when it has arrived.
+  Uploader.prototype.sendChunk = function (url, blob, offset, total) {
+    var self = this;
+    return new Promise(function (resolve, reject) {
+      var request = new XMLHttpRequest();
+      request.open("POST", url);
+      request.setRequestHeader("X-CSRFToken", self.data.csrf);
+      request.setRequestHeader("Accept", "application/json");
+      request.setRequestHeader("Content-Type", "application/octet-stream");
+      request.upload.onprogress = function (event) { self.show(offset + event.loaded, total); };
+      request.onload = function () {
+        var json = {};
+        if ((request.getResponseHeader("Content-Type") || "").indexOf("application/json") !== -1) {
+          try { json = JSON.parse(request.responseText); } catch (e) { json = {}; }
+        }
+        resolve({ status: request.status, json: json });
+      };
+      request.onerror = request.ontimeout = function () { reject(new Error("network")); };
+      request.onabort = function () { reject(new Error("aborted")); };
+      self.controller = { abort: function () { request.abort(); } };
+      request.send(blob);
     });
   };
 
@@ -155,8 +180,7 @@
       this.show(offset, file.size);
       var reply;
       try {
-        reply = await this.call("POST", this.url + "?offset=" + offset, file.slice(offset, offset + chunkSize),
-          { "Content-Type": "application/octet-stream" });
+        reply = await this.sendChunk(this.url + "?offset=" + offset, file.slice(offset, offset + chunkSize), offset, file.size);
       } catch (error) {
         reply = { status: 0, json: {} };
       }
@@ -166,7 +190,11 @@
         this.progress.value = this.progress.max;
         this.say(reply.json.message || this.data.msgDone, "done");
         this.form.dataset.mediaId = reply.json.media_id;
-        return this.finish();
+        this.finish();
+        if (this.data.reloadAfter) {  // the list below shows the new item (being processed) in its place
+          window.setTimeout(function () { window.location.reload(); }, Number(this.data.reloadAfter) * 1000);
+        }
+        return;
       }
       if (reply.status === 200) { offset = reply.json.received; wait = 1; continue; }
       if (reply.status === 409 && typeof reply.json.received === "number") {
