@@ -156,7 +156,16 @@ def test_top_booths_and_the_stage_link(open_hall, client, app):
     page = text(client.get(hall_url(event)))
     top = re.search(r'data-testid="top-booths">(.*?)</section>', page, re.S).group(1)
     assert top.index("Kota Ambon") < top.index("Kota Cirebon") and "Qlue" not in top
+    assert tr(app, "People's choice so far") in top  # voting still open
     assert 'data-testid="stage-link"' in page
+
+
+def test_after_the_closing_the_top_booths_are_the_final_result(app, client, make_event, make_organization):
+    event = make_exhibition(app, make_event, **ARCHIVED)
+    make_vote(make_booth(event, make_organization(name="Kota Ambon")))
+    top = re.search(r'data-testid="top-booths">(.*?)</section>', text(client.get(hall_url(event))), re.S).group(1)
+    assert tr(app, "People's choice: final result") in top and "Kota Ambon" in top
+    assert tr(app, "People's choice so far") not in top
 
 
 # The booth page

@@ -102,6 +102,7 @@ def _hall_body(visible: Visible, filters: hall.HallFilters) -> str:
         pavilions=hall.pavilions(db.session, visible.event), provinces=hall.provinces(db.session, visible.event),
         dimensions=[(d, str(DIMENSION_LABELS[d])) for d in Dimension], labels=_labels(),
         top=hall.top_booths(db.session, visible.event) if visible.exhibition.voting_enabled else [],
+        voting_over=voting_closed_reason(visible.exhibition, visible.event) is not None,
         has_stage=hall.has_stage(db.session, visible.event),
         booth_href=url_for(".booth_page", slug=slug, booth_id=0)[:-1], logo_href=url_for("exhibition_file_views.logo", slug=slug, booth_id=0),
     )
