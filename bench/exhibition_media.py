@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import json
 import os
 import random
@@ -207,6 +208,50 @@ def latency(server, path: str, status: int, count: int = 300) -> float:
     return statistics.median(times) * 1000
 
 
+def with_slow_viewers(server, path: str, size: int, viewers: int, seconds: float) -> tuple[int, int, float | None]:
+    """`viewers` phones on a slow line each watching the video (`bytes=0-`, 256 KB read every 0.25 s, about 1 MB/s)
+    for `seconds`; meanwhile another visitor asks for one byte every 0.2 s. Returns (answered, asked, median ms of the answered)."""
+    import socket
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=seconds + 30) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-\r\n\r\n".encode())
+            while not stop.is_set():
+                if not sock.recv(256 * 1024):
+                    return
+                time.sleep(0.25)
+
+    threads = [threading.Thread(target=watch, daemon=True) for _ in range(viewers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)  # every viewer has its answer going
+    answered, asked, times = 0, 0, []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        asked += 1
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=max(0.5, deadline - time.monotonic()))
+        started = time.perf_counter()
+        try:
+            connection.request("GET", path, headers={"Range": "bytes=0-0"})
+            response = connection.getresponse()
+            response.read()
+            if response.status == 206:
+                answered += 1
+                times.append(time.perf_counter() - started)
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    return answered, asked, statistics.median(times) * 1000 if times else None
+
+
 def login(server: Server) -> str:
     connection = server.connection()
     body = f"email={EMAIL.replace('@', '%40')}&password={PASSWORD}"
@@ -360,6 +405,12 @@ def main() -> None:
                       + "; cold " + ", ".join(f"{rate(s):,.0f}" for s in cold[name]))
             print("per request, median ms: " + "; ".join(f"{name} {statistics.median(v):.2f} (rounds "
                                                           + ", ".join(f"{x:.2f}" for x in v) + ")" for name, v in per_request.items()))
+
+            slow = {"app (gunicorn sends the file)": server} | ({"behind nginx (X-Accel-Redirect)": proxied} if proxied else {})
+            for name, target in slow.items():
+                answered, asked, median = with_slow_viewers(target, path, size, args.workers + 2, 8)
+                print(f"{args.workers + 2} slow viewers (~1 MB/s each) with {args.workers} workers, {name}: another visitor's requests "
+                      f"answered {answered} of {asked}" + (f", median {median:.1f} ms" if median is not None else ""))
 
             cookie = login(server)
             raw = append_loop(data["source"], workdir / "raw.part", chunk)
