@@ -8,18 +8,26 @@
   var title = dialog.querySelector(".exh-lightbox-title");
   var download = dialog.querySelector(".exh-lightbox-download");
   var scale = 1;
+  var fitWidth = 0; // the poster's width when it fits the stage (scale 1)
 
+  // Zoom by resizing the image, not by a transform, so the stage can scroll over all of it.
   function apply() {
-    img.style.transform = "scale(" + scale + ")";
-    stage.classList.toggle("zoomed", scale > 1);
+    img.style.width = scale === 1 ? "" : Math.round(fitWidth * scale) + "px";
+    stage.classList.toggle("zoomed", scale !== 1);
     dialog.setAttribute("data-scale", String(scale));
   }
 
   function zoom(how) {
+    if (scale === 1) fitWidth = img.getBoundingClientRect().width || img.naturalWidth;
+    // Keep the point at the centre of the view where it is.
+    var cx = (stage.scrollLeft + stage.clientWidth / 2) / (stage.scrollWidth || 1);
+    var cy = (stage.scrollTop + stage.clientHeight / 2) / (stage.scrollHeight || 1);
     if (how === "in") scale = Math.min(6, scale * 1.5);
     else if (how === "out") scale = Math.max(0.5, scale / 1.5);
     else scale = 1;
     apply();
+    stage.scrollLeft = cx * stage.scrollWidth - stage.clientWidth / 2;
+    stage.scrollTop = cy * stage.scrollHeight - stage.clientHeight / 2;
   }
 
   document.querySelectorAll(".exh-zoomable").forEach(function (button) {
