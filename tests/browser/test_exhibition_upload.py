@@ -51,5 +51,4 @@ def test_an_upload_survives_a_dropped_connection(page: Page, live_server, app, m
     item = fresh().scalar(select(MediaItem))
     assert item.title == "Poster PSC 119" and item.kind == MediaKind.POSTER and item.booth_id == booth.id
     assert fresh().scalar(select(Upload)) is None
-    page.reload()
-    expect(page.locator("[data-testid=media-item]")).to_have_count(1)
+    expect(page.locator("[data-testid=media-item]")).to_have_count(1, timeout=10_000)  # the page lists it by itself
