@@ -1,13 +1,17 @@
 """The scanning screen in Chromium: a fake camera showing a real ticket, and a door that loses its network."""
 import json
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventsys.attendance import devices, scanning
-from eventsys.attendance.models import CheckIn, CheckInSource, Scan, ScanResult
+from eventsys.attendance.models import CheckIn, CheckInSource, EntryPolicy, Scan, ScanResult
+from eventsys.core.db import utcnow
+from eventsys.core.i18n import local_time
 from eventsys.extensions import db
+from eventsys.registration import services as registrations
 from eventsys.registration import tickets
 from tests.browser.fake_camera import ticket_frame, write_y4m
 from tests.helpers import fresh, tr
@@ -65,6 +69,101 @@ def test_the_camera_reads_a_real_ticket_and_the_attendee_is_checked_in(browser_t
     scans = session.scalars(select(Scan).order_by(Scan.id)).all()
     assert (scans[0].result, scans[0].offline, scans[0].staff_name, scans[0].device_id) == (ScanResult.OK, False, "Rina (LO)", device.id)
     assert all(s.result == ScanResult.ALREADY_CHECKED_IN for s in scans[1:])
+
+
+def _open_paired(page, live_server, event, token):
+    page.goto(f"{live_server}/scan/{event.slug}")
+    page.evaluate("([key, token]) => localStorage.setItem(key, JSON.stringify({token}))", [f"eventsys.scanner.token.{event.slug}", token])
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=WAIT)
+
+
+def test_a_double_read_keeps_the_welcome_and_an_unpaired_phone_says_so(page, live_server, door, app, organizer):
+    event, _checkpoint, azis, ridwan = door
+    user, _event = organizer
+    device, token = devices.pair_browser(db.session, event, user, name="Pintu utama 3")
+    db.session.commit()
+    page.set_viewport_size({"width": 390, "height": 844})
+    _open_paired(page, live_server, event, token)
+    # Every verdict the screen shows, in order.
+    page.evaluate("""() => {
+        window.verdicts = [];
+        const result = document.getElementById("result");
+        new MutationObserver(() => window.verdicts.push(result.dataset.result)).observe(result, {attributes: true, attributeFilter: ["data-result"]});
+    }""")
+    # A handheld scanner sends the same ticket twice in a moment, then the next person comes.
+    page.evaluate("""(code) => {
+        const field = document.getElementById("code");
+        for (const _ of [1, 2]) {
+            field.value = code;
+            document.getElementById("code-form").requestSubmit();
+        }
+    }""", tickets.token_for(azis.ticket))
+    field = page.locator("[data-testid=code-input]")
+    field.fill(ridwan.ticket.code)
+    field.press("Enter")
+    expect(page.locator("[data-testid=result-name]")).to_have_text("Ridwan Kamil")
+    assert page.evaluate("window.verdicts") == ["ok", "ok"]  # no amber for Azis in between
+    assert len(fresh().scalars(select(Scan).where(Scan.registration_id == azis.id)).all()) == 1
+
+    page.click("[data-testid=lang-en]")  # the language switch of every page, here too
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=WAIT)
+    expect(page.locator("[data-testid=net-status]")).to_have_text(tr(app, "Online", "en"))
+
+    devices.revoke_device(fresh(), device)
+    db.session.commit()
+    field.fill(azis.ticket.code)
+    field.press("Enter")
+    unpaired = tr(app, "The organizer unpaired this phone: it can no longer check people in. Ask the organizer for a new pairing link.", "en")
+    for _ in range(2):  # as it happens, and after a reload without the token
+        expect(page.locator("[data-testid=net-status]")).to_have_attribute("data-state", "revoked")
+        expect(page.locator("[data-testid=net-status]")).to_have_text(tr(app, "Unpaired", "en"))
+        expect(page.locator("[data-testid=scan-notice]")).to_have_text(unpaired)
+        expect(page.locator("[data-testid=unpaired]")).to_be_visible()
+        page.reload()
+
+
+def test_search_marks_follow_the_checkpoint_policy_online_and_offline(page, live_server, organizer, make_checkpoint, make_registration, app):
+    user, event = organizer
+    checkpoint = make_checkpoint(event, policy=EntryPolicy.ONCE_PER_DAY)
+    kamil, _ = make_registration(event, name="Ridwan Kamil")
+    saidi, _ = make_registration(event, name="Ridwan Saidi")
+    hisjam, _ = make_registration(event, name="Ridwan Hisjam")
+    for number in range(21):
+        make_registration(event, name=f"Delegasi {number:02}")
+    registrations.cancel(db.session, hisjam)
+    scanning.scan_code(db.session, event, checkpoint, kamil.ticket.code, nonce="yesterday-1", now=utcnow() - timedelta(days=1))
+    today = scanning.scan_code(db.session, event, checkpoint, saidi.ticket.code, nonce="today-0001").checkin
+    db.session.commit()
+    _device, token = devices.pair_browser(db.session, event, user, name="Meja registrasi")
+    db.session.commit()
+    page.set_viewport_size({"width": 390, "height": 844})
+    _open_paired(page, live_server, event, token)
+
+    search = page.locator("[data-testid=search-input]")
+    results = page.locator("[data-testid=search-result]")
+    message = page.locator("#search-message")
+    for offline in (False, True):
+        page.context.set_offline(offline)
+        search.fill("Ridwan")
+        # Hisjam cancelled (not to be admitted), Kamil only yesterday (welcome today), Saidi today.
+        expect(results).to_have_count(3)
+        assert [results.nth(i).get_attribute("data-mark") for i in range(3)] == ["cancelled", "", "checked_in_today"]
+        expect(results.nth(0)).to_be_disabled()
+        expect(results.nth(0).locator("[data-testid=search-mark]")).to_have_text(tr(app, "ticket cancelled"))
+        expect(results.nth(2).locator("[data-testid=search-mark]")).to_have_text(tr(app, "checked in today"))
+        search.fill("Delegasi")
+        expect(results).to_have_count(20)
+        expect(message).to_contain_text(tr(app, "More people match than are shown: type more of the name."))
+
+    # Offline, the amber for Saidi says when, as the server would: "07:08 WIB".
+    field = page.locator("[data-testid=code-input]")
+    field.fill(saidi.ticket.code)
+    field.press("Enter")
+    expect(page.locator("[data-testid=result]")).to_have_attribute("data-result", "already_checked_in")
+    when = local_time(today.at, event.timezone)
+    expect(page.locator("[data-testid=result-note]")).to_have_text(tr(app, "Checked in at %(time)s, %(gate)s", time=when, gate=checkpoint.name))
 
 
 def _queued(page) -> list[dict]:

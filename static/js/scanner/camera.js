@@ -103,3 +103,30 @@ export async function startCamera(video, onCode, { workerUrl, facingMode = "envi
     video.srcObject = null;
   };
 }
+
+// The start/stop button of the scanning page: toggle(on, facingMode) resolves to whether the camera runs.
+export function cameraSwitch(video, button, onCode, workerUrl) {
+  let stop = null;
+  return {
+    get running() {
+      return Boolean(stop);
+    },
+    async toggle(on, facingMode = "environment") {
+      if (stop) {
+        stop();
+        stop = null;
+      }
+      video.hidden = !on;
+      button.textContent = on ? button.dataset.stop : button.dataset.start;
+      if (!on) return false;
+      try {
+        stop = await startCamera(video, onCode, { workerUrl, facingMode });
+        return true;
+      } catch {
+        video.hidden = true;
+        button.textContent = button.dataset.start;
+        return false;
+      }
+    },
+  };
+}

@@ -2,25 +2,27 @@
 // one queue of codes; each is sent to the scan API while online, or judged on the device and
 // queued while offline, and the verdict fills the screen.
 
-import { startCamera } from "./camera.js";
+import { cameraSwitch } from "./camera.js";
 import { NetworkError, errorMessage, makeApi, newNonce } from "./net.js";
 import { beep, unlockSound } from "./sound.js";
 import * as store from "./store.js";
 import { makeSync } from "./sync.js";
-import { colourFor, fmt, makeUi } from "./ui.js";
-import { checkinsNow, judgeOffline, registerServiceWorker } from "./offline.js";
-import { indexBootstrap, searchRoster } from "./verdict.js";
+import { colourFor, makeUi } from "./ui.js";
+import { checkinsNow, judgeOffline, offlineShown, registerServiceWorker } from "./offline.js";
+import { indexBootstrap, searchMark, searchRoster } from "./verdict.js";
 import { base64urlDecode, normalizeDeskCode } from "./verify.js";
 
 const PING_MS = 15000;
 const REFRESH_MS = 5 * 60 * 1000;
 const KIOSK_RESET_MS = 4000;
 const MAX_CODE = 512;
+const REPEAT_MS = 2000; // a handheld scanner may send one code twice in a moment: the repeat is not a new arrival
+const SEARCH_LIMIT = 20; // as the API's
 
 const page = document.body;
 const slug = page.dataset.slug;
 const strings = JSON.parse(document.getElementById("scanner-strings").textContent);
-const ui = makeUi(strings, document.documentElement.lang || "id");
+const ui = makeUi(strings, { zone: page.dataset.zone, abbreviation: page.dataset.zoneAbbreviation });
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -38,17 +40,19 @@ const state = {
   kiosk: page.dataset.kiosk === "1",
   direction: "in",
   differences: [],
-  stopCamera: null,
   undoTimer: null,
   resetTimer: null,
+  lastRead: { key: "", at: 0 },
 };
 const api = makeApi(page.dataset.api, () => state.token);
 let chain = Promise.resolve(); // one code at a time: two quick scans of one ticket see each other
+const camera = cameraSwitch($("camera-video"), $("camera-toggle"), (code) => submitCode(code, "scan"), page.dataset.workerUrl);
 
 const online = () => navigator.onLine && state.reachable && !state.revoked;
 
 function refreshStatus(syncing = false) {
-  ui.setStatus({ online: online(), waiting: state.queue.length, syncing });
+  const reachable = navigator.onLine && state.reachable;
+  ui.setStatus({ online: online(), revoked: state.revoked, reachable, waiting: state.queue.length, syncing });
   page.dataset.online = online() ? "1" : "0";
 }
 
@@ -63,11 +67,19 @@ function setReachable(value) {
   }
 }
 
-function deviceRevoked() {
+// Unpaired by the organizer: said plainly, also after a reload (the token is gone by then).
+function showRevoked() {
   state.revoked = true;
-  store.forgetToken(slug);
-  ui.notice(strings.device_revoked);
+  ui.show("unpaired");
+  ui.notice(strings.device_unpaired);
   refreshStatus();
+}
+
+function deviceRevoked() {
+  store.forgetToken(slug);
+  store.remember(slug, "revoked", "1");
+  if (camera.running) camera.toggle(false);
+  showRevoked();
 }
 
 // The synced data.
@@ -125,6 +137,11 @@ async function remember(row) {
   state.recent = await store.recent(slug);
 }
 
+function rememberCheckin(c, ticketId) {
+  const { id, checkpoint_id, direction, at, checkpoint_name } = c;
+  return remember({ key: `${slug}:c:${id}`, kind: "checkin", id, ticket_id: ticketId, checkpoint_id, direction, at, checkpoint_name });
+}
+
 // Verdicts.
 
 function show(verdict) {
@@ -143,20 +160,11 @@ function offerUndo(checkinId) {
 
 async function showServerVerdict(reply) {
   const entry = reply.attendee && state.index ? state.index.byRegistration.get(reply.attendee.registration_id) : null;
-  if (reply.result === "ok" && reply.checkin && entry) {
-    const c = reply.checkin;
-    await remember({ key: `${slug}:c:${c.id}`, kind: "checkin", id: c.id, ticket_id: entry.ticket_id, checkpoint_id: c.checkpoint_id, direction: c.direction, at: c.at, checkpoint_name: c.checkpoint_name });
-  }
+  if (reply.result === "ok" && reply.checkin && entry) await rememberCheckin(reply.checkin, entry.ticket_id);
   const undo = reply.result === "ok" && reply.checkin && !state.kiosk && !reply.replayed;
   const title = reply.result === "ok" && reply.checkin && reply.checkin.direction === "out" ? strings.out : undefined;
   show({ result: reply.result, title, attendee: reply.attendee, note: reply.message, undo });
   if (undo) offerUndo(reply.checkin.id);
-}
-
-function attendeeOf(entry) {
-  if (!entry) return null;
-  const category = state.index.categories.get(entry.category_id);
-  return { name: entry.name, position: entry.position, organization: entry.organization, category: category || null };
 }
 
 async function scanOffline(scan, checkpoint, entry) {
@@ -166,18 +174,10 @@ async function scanOffline(scan, checkpoint, entry) {
   await store.enqueue(row);
   state.queue.push(row);
   refreshStatus();
-  const previous = verdict.previous;
-  let note = strings.checked_offline;
-  if (previous) note = fmt(previous.direction === "out" ? strings.exit_at : strings.checked_in_at, { time: ui.formatTime(previous.at), gate: previous.checkpoint_name || "" });
-  else if (verdict.result === "ok" && verdict.bySignature) note = strings.by_signature;
-  if (verdict.result === null) return show({ result: "error", title: strings.no_data, note: strings.checked_offline });
-  const attendee = verdict.entry ? attendeeOf(verdict.entry) : ticketId ? { name: fmt(strings.ticket, { id: ticketId }) } : null;
-  const title = verdict.result === "ok" && scan.direction === "out" ? strings.out : undefined;
-  show({ result: verdict.result, title, attendee, note });
+  show(offlineShown(verdict, scan, state.index, strings, ui.formatTime));
 }
 
-async function handleCode(raw, source, entry = null) {
-  const code = String(raw || "").replace(/[\r\n\t]/g, "").trim().slice(0, MAX_CODE);
+async function handleCode(code, source, entry = null) {
   if (!code || state.revoked) return;
   const checkpoint = currentCheckpoint();
   if (!checkpoint) return show({ result: "error", note: strings.choose_checkpoint });
@@ -208,7 +208,14 @@ async function handleCode(raw, source, entry = null) {
 }
 
 function submitCode(raw, source, entry) {
-  chain = chain.then(() => handleCode(raw, source, entry)).catch((error) => {
+  const code = String(raw || "").replace(/[\r\n\t]/g, "").trim().slice(0, MAX_CODE);
+  // Told apart on arrival, not when its turn comes: the first may still be waiting for the server.
+  const key = `${$("checkpoint").value}|${state.direction}|${code}`;
+  const now = Date.now();
+  const repeated = key === state.lastRead.key && now - state.lastRead.at < REPEAT_MS;
+  state.lastRead = { key, at: now };
+  if (repeated) return chain;
+  chain = chain.then(() => handleCode(code, source, entry)).catch((error) => {
     show({ result: "error", note: String(error && error.message ? error.message : error) });
   });
   return chain;
@@ -222,10 +229,7 @@ const syncNow = makeSync(api, slug, {
   onRevoked: deviceRevoked,
   async onResult(scan, result) {
     const entry = result.attendee && state.index ? state.index.byRegistration.get(result.attendee.registration_id) : null;
-    if (result.result === "ok" && result.checkin) {
-      const c = result.checkin;
-      await remember({ key: `${slug}:c:${c.id}`, kind: "checkin", id: c.id, ticket_id: entry ? entry.ticket_id : scan.ticket_id, checkpoint_id: c.checkpoint_id, direction: c.direction, at: c.at, checkpoint_name: c.checkpoint_name });
-    }
+    if (result.result === "ok" && result.checkin) await rememberCheckin(result.checkin, entry ? entry.ticket_id : scan.ticket_id);
     if (result.result !== scan.local_result) {
       const name = result.attendee ? result.attendee.name : scan.code.slice(0, 24);
       state.differences.push({ name, local: scan.local_result, server: result.result, message: result.message });
@@ -265,22 +269,29 @@ async function search(query) {
   const q = query.trim();
   if (q.length < 2) return ui.renderSearch([], "", pick);
   const checkpoint = currentCheckpoint();
-  const mark = (e) => ({ ...e, checkedIn: Boolean(checkpoint && (e.checkins || checkinsNow(state).filter((c) => c.ticket_id === e.ticket_id)).some((c) => c.checkpoint_id === checkpoint.id)) });
+  const zone = state.data ? state.data.event.timezone : page.dataset.zone;
+  const mark = (entry, checkins) => ({ ...entry, mark: searchMark(entry, checkins, checkpoint, { zone }) });
   if (online()) {
     try {
       const reply = await api.get(`/attendees?q=${encodeURIComponent(q)}`, 5000);
-      if (reply.ok) return ui.renderSearch(reply.data.results.map(mark), reply.data.results.length ? "" : strings.no_results, pick);
+      if (reply.ok) {
+        const { results, truncated } = reply.data;
+        return ui.renderSearch(results.map((e) => mark(e, e.checkins)), results.length ? "" : strings.no_results, pick, truncated);
+      }
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
       setReachable(false);
     }
   }
   if (!state.index) return ui.renderSearch([], strings.no_data, pick);
-  const found = searchRoster(state.index, q, normalizeDeskCode(q)).map((e) => mark({ ...e, checkins: null }));
-  return ui.renderSearch(found, found.length ? strings.search_offline : strings.no_results, pick);
+  const checkins = checkinsNow(state);
+  const found = searchRoster(state.index, q, normalizeDeskCode(q), SEARCH_LIMIT + 1);
+  const shown = found.slice(0, SEARCH_LIMIT).map((e) => mark(e, checkins));
+  return ui.renderSearch(shown, found.length ? strings.search_offline : strings.no_results, pick, found.length > SEARCH_LIMIT);
 }
 
 function pick(entry) {
+  if (entry.mark === "cancelled") return;
   ui.renderSearch([], "", pick);
   $("search").value = "";
   submitCode(entry.code, "search", state.index ? state.index.byTicket.get(entry.ticket_id) || entry : entry);
@@ -296,6 +307,7 @@ async function undo() {
     if (reply.ok) {
       await remember({ key: `${slug}:u:${id}`, kind: "undone", checkin_id: id });
       state.undoId = null;
+      state.lastRead = { key: "", at: 0 }; // scanned again at once after an undo: a new arrival
       return show({ result: "undone", title: strings.undone, note: "" });
     }
     ui.notice(errorMessage(reply, strings.undo_failed));
@@ -306,27 +318,11 @@ async function undo() {
   return undefined;
 }
 
-async function toggleCamera(on = !state.stopCamera) {
-  const button = $("camera-toggle");
-  if (state.stopCamera) {
-    state.stopCamera();
-    state.stopCamera = null;
-  }
-  $("camera-video").hidden = !on;
-  button.textContent = on ? button.dataset.stop : button.dataset.start;
+async function toggleCamera(on = !camera.running) {
   store.remember(slug, "camera", on ? "1" : "0");
-  if (!on) return;
-  try {
-    state.stopCamera = await startCamera($("camera-video"), (code) => submitCode(code, "scan"), {
-      workerUrl: page.dataset.workerUrl,
-      facingMode: state.kiosk ? "user" : "environment",
-    });
-    page.dataset.camera = "on";
-  } catch {
-    $("camera-video").hidden = true;
-    button.textContent = button.dataset.start;
-    ui.notice(strings.camera_failed);
-  }
+  const running = await camera.toggle(on, state.kiosk ? "user" : "environment");
+  if (running) page.dataset.camera = "on";
+  else if (on) ui.notice(strings.camera_failed);
 }
 
 function wire() {
@@ -381,7 +377,7 @@ function wire() {
 async function main() {
   registerServiceWorker(page);
   const saved = store.loadToken(slug);
-  if (!saved) return ui.show("unpaired");
+  if (!saved) return store.remember(slug, "revoked") === "1" ? showRevoked() : ui.show("unpaired");
   state.token = saved.token;
   ui.show("station");
   page.classList.toggle("kiosk", state.kiosk);
@@ -393,9 +389,9 @@ async function main() {
   wire();
   $("code").focus();
   await refreshBootstrap();
-  if (!state.data) ui.notice(strings.no_data);
+  if (!state.data && !state.revoked) ui.notice(strings.no_data);
   if (state.queue.length && online()) await syncQueue();
-  if (state.kiosk || store.remember(slug, "camera") === "1") toggleCamera(true);
+  if (!state.revoked && (state.kiosk || store.remember(slug, "camera") === "1")) toggleCamera(true);
   page.dataset.ready = "1";
   return undefined;
 }

@@ -1,6 +1,7 @@
-// Working without network: the check-ins this device knows of, its own verdict on a code, and
-// the service worker that keeps the page for a reload while offline.
+// Working without network: the check-ins this device knows of, its own verdict on a code (and
+// what the screen shows of it), and the service worker that keeps the page for a reload while offline.
 
+import { fmt } from "./ui.js";
 import { offlineVerdict } from "./verdict.js";
 import { decodeToken, normalizeDeskCode, verifySignature } from "./verify.js";
 
@@ -38,6 +39,23 @@ export async function judgeOffline(state, scan, checkpoint, entry, libraryUrl) {
     }
   }
   return offlineVerdict(state.index, checkinsNow(state), target, { checkpoint, direction: scan.direction, now: new Date(), zone: state.data.event.timezone });
+}
+
+// What the screen shows for judgeOffline's verdict on `scan` (ui.showResult's verdict).
+export function offlineShown(verdict, scan, index, strings, formatTime) {
+  if (verdict.result === null) return { result: "error", title: strings.no_data, note: strings.checked_offline };
+  const { entry, previous } = verdict;
+  let note = strings.checked_offline;
+  if (previous) note = fmt(previous.direction === "out" ? strings.exit_at : strings.checked_in_at, { time: formatTime(previous.at), gate: previous.checkpoint_name || "" });
+  else if (verdict.result === "ok" && verdict.bySignature) note = strings.by_signature;
+  const ticketId = verdict.ticketId || (entry ? entry.ticket_id : null);
+  let attendee = ticketId ? { name: fmt(strings.ticket, { id: ticketId }) } : null;
+  if (entry) {
+    const category = index.categories.get(entry.category_id) || null;
+    attendee = { name: entry.name, position: entry.position, organization: entry.organization, category };
+  }
+  const title = verdict.result === "ok" && scan.direction === "out" ? strings.out : undefined;
+  return { result: verdict.result, title, attendee, note };
 }
 
 export async function registerServiceWorker(page) {

@@ -20,6 +20,7 @@ export function loadToken(slug) {
 
 export function saveToken(slug, token) {
   localStorage.setItem(tokenKey(slug), JSON.stringify({ token, saved_at: new Date().toISOString() }));
+  localStorage.removeItem(`eventsys.scanner.revoked.${slug}`); // paired again: no longer the unpaired phone
 }
 
 export function forgetToken(slug) {

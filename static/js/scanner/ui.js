@@ -15,14 +15,20 @@ export function colourFor(result) {
   return "red";
 }
 
-export function makeUi(strings, locale) {
+// page: {zone, abbreviation}: the event's zone and its name as the server writes it (WIB, WITA, WIT).
+export function makeUi(strings, page) {
   let zone = "UTC";
   let timeFormat = null;
 
+  // "07:08 WIB", as the server's own messages write times (eventsys.core.i18n.local_time).
   function formatTime(iso) {
     if (!iso) return "";
-    if (!timeFormat) timeFormat = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
-    return timeFormat.format(new Date(iso));
+    if (!timeFormat) {
+      timeFormat = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+    }
+    const parts = Object.fromEntries(timeFormat.formatToParts(new Date(iso)).map((part) => [part.type, part.value]));
+    const name = zone === page.zone && page.abbreviation ? page.abbreviation : parts.timeZoneName;
+    return `${parts.hour}:${parts.minute} ${name}`;
   }
 
   function setText(id, text) {
@@ -48,10 +54,13 @@ export function makeUi(strings, locale) {
     notice(text) {
       setText("notice", text);
     },
-    setStatus({ online, waiting, syncing }) {
+    setStatus({ online, revoked, reachable, waiting, syncing }) {
       const badge = $("net-status");
-      badge.dataset.state = online ? "online" : "offline";
-      badge.textContent = online ? strings.online : strings.offline;
+      badge.dataset.state = revoked ? "revoked" : online ? "online" : "offline";
+      badge.textContent = revoked ? strings.unpaired : online ? strings.online : strings.offline;
+      badge.hidden = false;
+      // Changing the language loads the page again: not without network (it would leave the scanner).
+      for (const button of document.querySelectorAll("[data-lang]")) button.disabled = !reachable;
       const count = $("queue-count");
       count.dataset.count = String(waiting);
       count.textContent = syncing && waiting ? strings.syncing : fmt(strings.waiting, { num: waiting });
@@ -102,23 +111,32 @@ export function makeUi(strings, locale) {
     hideUndo() {
       $("undo").hidden = true;
     },
-    renderSearch(results, message, onPick) {
+    // results: roster entries with their mark (verdict.js searchMark); a cancelled one cannot be picked.
+    renderSearch(results, message, onPick, truncated = false) {
       const list = $("search-results");
       list.replaceChildren();
-      setText("search-message", message || "");
+      setText("search-message", [message, truncated ? strings.search_truncated : ""].filter(Boolean).join(" "));
       for (const entry of results) {
         const item = document.createElement("li");
         const button = document.createElement("button");
         button.type = "button";
         button.className = "secondary outline";
         button.dataset.testid = "search-result";
+        button.dataset.mark = entry.mark || "";
+        button.disabled = entry.mark === "cancelled";
         const name = document.createElement("strong");
         name.textContent = entry.name;
         const detail = document.createElement("small");
-        detail.textContent = [entry.position, entry.organization, entry.code, entry.checkedIn ? strings.checked_in : ""]
-          .filter(Boolean)
-          .join(" · ");
-        button.append(name, document.createElement("br"), detail);
+        detail.textContent = [entry.position, entry.organization, entry.code].filter(Boolean).join(" · ");
+        button.append(name);
+        if (entry.mark) {
+          const mark = document.createElement("span");
+          mark.className = "search-mark";
+          mark.dataset.testid = "search-mark";
+          mark.textContent = strings[entry.mark] || entry.mark;
+          button.append(" ", mark);
+        }
+        button.append(document.createElement("br"), detail);
         button.addEventListener("click", () => onPick(entry));
         item.append(button);
         list.append(item);

@@ -74,6 +74,32 @@ export function offlineVerdict(index, checkins, target, { checkpoint, direction 
   return { ...verdict, entry, ticketId, bySignature: !entry };
 }
 
+// What a search result says about a person at a checkpoint, as its policy counts admissions:
+// "cancelled", "checked_in", "checked_in_today", "inside", "outside", or "" (nothing to say).
+export function searchMark(entry, checkins, checkpoint, { now = new Date(), zone }) {
+  if (!entry.live) return "cancelled";
+  if (!checkpoint) return "";
+  const mine = checkins
+    .filter((c) => c.ticket_id === entry.ticket_id && c.checkpoint_id === checkpoint.id)
+    .sort((a, b) => new Date(a.at) - new Date(b.at));
+  const entries = mine.filter((c) => (c.direction || "in") === "in");
+  switch (checkpoint.policy) {
+    case "unlimited":
+      return "";
+    case "once_per_day": {
+      const today = localDay(now, zone);
+      return entries.some((c) => localDay(c.at, zone) === today) ? "checked_in_today" : "";
+    }
+    case "in_out": {
+      const last = mine[mine.length - 1];
+      if (!last) return "";
+      return (last.direction || "in") === "in" ? "inside" : "outside";
+    }
+    default: // "once"
+      return entries.length ? "checked_in" : "";
+  }
+}
+
 function fold(text) {
   return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 }
