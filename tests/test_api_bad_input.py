@@ -107,3 +107,15 @@ def test_a_local_result_that_is_not_text_is_ignored(client, gate):
     response = client.post(f"/api/v1/events/{event.slug}/scans/sync", json={"sent_at": now, "scans": [item]}, headers=bearer(secret))
     assert response.status_code == 200 and response.json["results"][0]["result"] == "ok"
     assert fresh().scalars(select(Scan.local_result)).all() == [None]
+
+
+def test_an_exit_at_a_checkpoint_that_records_no_exits_is_refused(client, gate):
+    event, checkpoint, secret, _registration, token = gate  # the gate admits once: no exits
+    message = tr(client.application, "This checkpoint does not record exits; send direction in.")
+    scan = {"checkpoint_id": checkpoint.id, "code": token, "nonce": uuid.uuid4().hex, "direction": "out"}
+    response = client.post(f"/api/v1/events/{event.slug}/scans", json=scan, headers=bearer(secret))
+    assert response.status_code == 400 and response.json["error"]["message"] == message
+    queued = {"sent_at": datetime.now(UTC).isoformat(), "scans": [scan | {"scanned_at": datetime.now(UTC).isoformat()}]}
+    response = client.post(f"/api/v1/events/{event.slug}/scans/sync", json=queued, headers=bearer(secret))
+    assert response.status_code == 400 and message in response.json["error"]["message"]
+    assert stored_scans() == 0 and fresh().scalar(select(func.count(CheckIn.id))) == 0

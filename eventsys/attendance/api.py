@@ -22,7 +22,7 @@ from eventsys.api.openapi import SECURITY, errors, id_schema, json_response, pat
 from eventsys.api.responses import api_error, iso_utc, storable_id
 from eventsys.attendance import devices, scan_lane, scanning, verdicts
 from eventsys.attendance.checkpoints import event_checkpoints
-from eventsys.attendance.models import CheckIn, CheckInSource, Checkpoint, Direction, ScanResult
+from eventsys.attendance.models import CheckIn, CheckInSource, Checkpoint, Direction, EntryPolicy, ScanResult
 from eventsys.core.access import api_access
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
@@ -102,8 +102,11 @@ def _scan_fields(event: Event, item) -> dict:
     source = item.get("source", "scan")
     if not isinstance(source, str) or source not in SOURCES:
         _bad(_("source must be one of: %(values)s.", values=", ".join(sorted(SOURCES))))
+    checkpoint = _checkpoint(event, item.get("checkpoint_id"))
+    if direction == "out" and checkpoint.policy != EntryPolicy.IN_OUT:
+        _bad(_("This checkpoint does not record exits; send direction in."))
     return {
-        "checkpoint": _checkpoint(event, item.get("checkpoint_id")),
+        "checkpoint": checkpoint,
         "code": code,
         "nonce": nonce,
         "direction": Direction(direction),

@@ -160,6 +160,8 @@ def _usual(session, slug: str, item) -> dict | None:
     if caller is None:
         return None
     door, allowed = caller
+    if direction == Direction.OUT:  # an exit: where exits are not recorded the full path refuses it
+        return None
     event_id = door.event_id
     key = ticket_keys.kept(event_id, door.event_created_at)
     if key is None or len(code) != tickets.TOKEN_LENGTH:
