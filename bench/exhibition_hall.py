@@ -110,7 +110,7 @@ def prepare(url: str, booths: int, media: int) -> dict:
              "state": MediaState.PENDING if j % 10 == 9 else MediaState.APPROVED, "title": f"Media {j}", "description": "",
              "file_key": None if kinds[j % 5] == MediaKind.LINK else f"bench-{j}", "content_type": None,
              "external_url": "https://www.youtube.com/watch?v=x" if kinds[j % 5] == MediaKind.LINK else None,
-             "on_stage": False, "original_name": "", "problem": "", "reject_reason": "", "position": j}
+             "on_stage": False, "original_name": "", "problem_code": "", "reject_reason": "", "position": j}
             for j in range(media)])
         db.session.execute(insert(Vote), [{"event_id": event.id, "booth_id": booth_ids[i % 7], "email_hash": f"{i:064x}",
                                            "confirmed_at": now, "visitor": ""} for i in range(200)])

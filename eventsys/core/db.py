@@ -107,3 +107,28 @@ def string_enum(cls, name: str, length: int = 30) -> Enum:
     values on the way in and out.
     """
     return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length)
+
+
+@contextmanager
+def immediate_transaction(session):
+    """A transaction holding SQLite's write lock from its start, outside requests too (background jobs).
+
+    For a job that reads and then writes: `_on_begin` starts it deferred outside requests, and a
+    deferred transaction that read first cannot upgrade after another connection committed
+    ("database is locked", whatever the busy timeout). Enter with no transaction in progress; the
+    block commits, and is rolled back if it raises. On PostgreSQL an ordinary transaction (lock the
+    rows read with SELECT … FOR UPDATE).
+    """
+    from sqlalchemy.orm import scoped_session
+
+    if (session() if isinstance(session, scoped_session) else session).in_transaction():
+        raise RuntimeError("immediate_transaction: the session is already in a transaction; commit or roll back first")
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("COMMIT")  # the transaction just begun: nothing read in it yet
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +46,22 @@ class MessageState(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
 
+
+# What processing can tell the exhibitor about a file (MediaItem.problem_code), kept as a code and
+# translated when shown, so each reader sees it in their own language, whoever's request ran the job.
+MEDIA_PROBLEMS = {
+    "unprocessable": _l("The file could not be processed. Upload it again; if this keeps happening, tell the organizers."),
+    "picture_damaged": _l("The picture could not be read; it may be damaged. Save it again as JPEG or PNG."),
+    "pdf_unreadable": _l("The PDF could not be opened; it may be damaged or locked with a password. Save it again without a password."),
+    "pdf_empty": _l("The PDF has no pages."),
+    "pdf_page_damaged": _l("The first page of the PDF could not be drawn; it may be damaged. Save it again as PDF."),
+    "video_truncated": _l("The video file is incomplete: it was cut off while being saved or copied. Export it again as MP4 (H.264) or WebM and upload the new file."),
+    "video_no_picture": _l("The file contains no video picture. Export the video again as MP4 (H.264) or WebM."),
+    "video_timeout": _l("Reading the video took too long. Export it again as MP4 (H.264) or WebM, shorter or smaller, and upload it again."),
+    "video_damaged": _l("The video could not be read; it may be damaged. Export it again as MP4 (H.264) or WebM and upload the new file."),
+    "video_hevc": _l("This video is HEVC (H.265): Firefox, and Chrome on computers without an HEVC decoder, cannot play it. "
+                     "For every visitor, export it as MP4 (H.264); on an iPhone choose Settings › Camera › Formats › Most Compatible."),
+}
 
 media_kind_enum = string_enum(MediaKind, "media_kind", length=12)
 media_state_enum = string_enum(MediaState, "media_state", length=12)
@@ -166,8 +183,9 @@ class MediaItem(db.Model):
     duration_seconds: Mapped[float | None] = mapped_column()
     thumb_key: Mapped[str | None] = mapped_column(String(100))  # a JPEG: poster thumbnail, PDF page 1, video frame
     external_url: Mapped[str | None] = mapped_column(String(500))
-    # Why processing failed; for a file that works, what the exhibitor should know (an HEVC video). In words for people.
-    problem: Mapped[str] = mapped_column(Text, default="")
+    # Why processing failed; for a file that works, what the exhibitor should know (an HEVC video): a MEDIA_PROBLEMS
+    # code, shown in the reader's language by `problem`. Rows from before the codes hold the words themselves.
+    problem_code: Mapped[str] = mapped_column("problem", Text, default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -177,6 +195,16 @@ class MediaItem(db.Model):
 
     booth: Mapped[Booth | None] = relationship()
     quick_win: Mapped[QuickWin | None] = relationship()
+
+    @property
+    def problem(self) -> str:
+        """What processing found, in the current language (pages, and mails under force_locale)."""
+        text = MEDIA_PROBLEMS.get(self.problem_code)
+        return str(text) if text is not None else self.problem_code
+
+    @problem.setter
+    def problem(self, value: str) -> None:
+        self.problem_code = value
 
 
 class Upload(db.Model):

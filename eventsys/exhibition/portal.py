@@ -253,10 +253,20 @@ def _title(value: str) -> str:
 
 
 def update_media(session: Session, user, item: MediaItem, *, title: str, description: str = "", dimension=None,
-                 quick_win_id: int | None = None) -> None:
-    check_open(session, user, item.booth.event if item.booth else session.get(Event, item.event_id))
-    item.title = _title(title)
-    item.description = (description or "").strip()
+                 quick_win_id: int | None = None) -> bool:
+    """Save the item's details; True when its changed text sent an approved item back to the organizers' review.
+
+    Visitors see an item's title and description, so an exhibitor's change to them is reviewed like a
+    new upload: the item leaves the hall until approved again. Organizers (the reviewers) edit freely.
+    """
+    event = item.booth.event if item.booth else session.get(Event, item.event_id)
+    check_open(session, user, event)
+    title, description = _title(title), (description or "").strip()
+    back_to_review = (item.state == MediaState.APPROVED and (title, description) != (item.title, item.description)
+                      and not services.is_staff(user, event))
+    item.title, item.description = title, description
+    if back_to_review:
+        item.state = MediaState.PENDING  # the last decision (reviewed_at/_by) stays on record
     item.dimension = _optional_dimension(dimension)
     if quick_win_id:
         programme = session.get(QuickWin, quick_win_id)
@@ -266,6 +276,7 @@ def update_media(session: Session, user, item: MediaItem, *, title: str, descrip
     else:
         item.quick_win_id = None
     session.flush()
+    return back_to_review
 
 
 def delete_media(session: Session, user, item: MediaItem) -> MediaItem:

@@ -10,7 +10,11 @@
 ffmpeg), records width/height/duration and moves the item to PENDING (the organizers' review), or
 to FAILED with a message for the exhibitor. It touches only items still PROCESSING, so running it
 twice (a retried job, a second worker) changes nothing; no database transaction is held open
-while ffmpeg runs. `flask exhibition-media` processes items left PROCESSING (a restart mid-job).
+while ffmpeg runs, and the result is written in a transaction that takes the write lock before it
+reads (on SQLite a job's read-then-write transaction would otherwise fail whenever another
+connection committed meanwhile). What it tells the exhibitor is stored as a code (models.MEDIA_PROBLEMS)
+and translated where it is shown. A thumbnail whose row could not be written is deleted again.
+`flask exhibition-media` processes items left PROCESSING (a restart mid-job, a failed write).
 """
 from __future__ import annotations
 
@@ -24,11 +28,10 @@ from datetime import timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 from PIL import Image
 from sqlalchemy import select
 
-from eventsys.core.db import utcnow
+from eventsys.core.db import immediate_transaction, utcnow
 from eventsys.core.storage import get_storage
 from eventsys.exhibition import video
 from eventsys.exhibition.models import MediaItem, MediaKind, MediaState
@@ -42,11 +45,11 @@ THUMB_SIDE = 640
 
 
 class Failed(Exception):
-    """Processing found the file unusable; `message` (translated) is shown to the exhibitor."""
+    """Processing found the file unusable; `problem` (a MEDIA_PROBLEMS code) tells the exhibitor why."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Result:
     height: int | None = None
     duration: float | None = None
     thumb: bytes | None = None
-    note: str = ""  # a file that works, but not for every visitor (an HEVC video): said to the exhibitor
+    note: str = ""  # a file that works, but not for every visitor (an HEVC video): a MEDIA_PROBLEMS code
 
 
 # Scheduling ---------------------------------------------------------------------------------
@@ -145,31 +148,45 @@ def process(media_id: int) -> None:
     try:
         result = preview(storage, kind, key, content_type)
     except Failed as failure:
-        problem = failure.message
+        problem = failure.problem
     except Exception:
         current_app.logger.exception("Unexpected error processing media item %s", media_id)
-        problem = _("The file could not be processed. Upload it again; if this keeps happening, tell the organizers.")
+        problem = "unprocessable"
 
     thumb_key = storage.save(result.thumb, ".jpg") if result and result.thumb else None
-    item = db.session.get(MediaItem, media_id, populate_existing=True, with_for_update=True)
-    if item is None or item.state != MediaState.PROCESSING or item.file_key != key:
-        db.session.rollback()  # deleted or handled meanwhile: drop what was made
+    try:
+        written, thumb_now = _record(media_id, key, problem, result, thumb_key)
+    except BaseException:
+        if thumb_key:  # no row points at it; the item stays PROCESSING and is processed again later
+            storage.delete(thumb_key)
+        raise
+    if not written:  # deleted or handled meanwhile: drop what was made
         if thumb_key:
             storage.delete(thumb_key)
-        return
-    if problem:
-        item.state = MediaState.FAILED
-        item.problem = problem
-    else:
-        item.state = MediaState.PENDING
-        item.problem = result.note
-        item.width = result.width if result.width is not None else item.width
-        item.height = result.height if result.height is not None else item.height
-        item.duration_seconds = result.duration
-        item.thumb_key = thumb_key
-    db.session.commit()
-    if old_thumb and old_thumb != item.thumb_key:
+    elif old_thumb and old_thumb != thumb_now:
         storage.delete(old_thumb)
+
+
+def _record(media_id: int, key: str, problem: str, result: Result | None, thumb_key: str | None) -> tuple[bool, str | None]:
+    """Write the outcome if the item still waits for it: (written, the item's thumbnail key)."""
+    with immediate_transaction(db.session):
+        item = db.session.get(MediaItem, media_id, populate_existing=True, with_for_update=True)
+        if item is None or item.state != MediaState.PROCESSING or item.file_key != key:
+            db.session.rollback()
+            return False, None
+        if problem:
+            item.state = MediaState.FAILED
+            item.problem_code = problem
+        else:
+            item.state = MediaState.PENDING
+            item.problem_code = result.note
+            item.width = result.width if result.width is not None else item.width
+            item.height = result.height if result.height is not None else item.height
+            item.duration_seconds = result.duration
+            item.thumb_key = thumb_key
+        thumb_now = item.thumb_key
+        db.session.commit()
+    return True, thumb_now
 
 
 def preview(storage, kind: MediaKind, key: str, content_type: str) -> Result:
@@ -206,7 +223,7 @@ def _poster(storage, key: str) -> Result:
             picture.load()
             return Result(width, height, None, thumbnail_jpeg(picture))
     except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise Failed(_("The picture could not be read; it may be damaged. Save it again as JPEG or PNG.")) from error
+        raise Failed("picture_damaged") from error
 
 
 def _document(storage, key: str) -> Result:
@@ -216,30 +233,25 @@ def _document(storage, key: str) -> Result:
         try:
             pdf = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as error:
-            raise Failed(_("The PDF could not be opened; it may be damaged or locked with a password. Save it again without a password.")) from error
+            raise Failed("pdf_unreadable") from error
         try:
             if len(pdf) < 1:
-                raise Failed(_("The PDF has no pages."))
+                raise Failed("pdf_empty")
             page = pdf[0]
             width, height = page.get_size()
             scale = min(THUMB_SIDE * 1.5 / max(width, height, 1), 4)
             picture = page.render(scale=scale).to_pil()
             page.close()
         except pdfium.PdfiumError as error:
-            raise Failed(_("The first page of the PDF could not be drawn; it may be damaged. Save it again as PDF.")) from error
+            raise Failed("pdf_page_damaged") from error
         finally:
             pdf.close()
     return Result(round(width), round(height), None, thumbnail_jpeg(picture))
 
 
 def video_problem(reason: str) -> str:
-    if reason == "truncated":
-        return _("The video file is incomplete: it was cut off while being saved or copied. Export it again as MP4 (H.264) or WebM and upload the new file.")
-    if reason == "no_video":
-        return _("The file contains no video picture. Export the video again as MP4 (H.264) or WebM.")
-    if reason == "timeout":
-        return _("Reading the video took too long. Export it again as MP4 (H.264) or WebM, shorter or smaller, and upload it again.")
-    return _("The video could not be read; it may be damaged. Export it again as MP4 (H.264) or WebM and upload the new file.")
+    """The MEDIA_PROBLEMS code for a VideoError's reason."""
+    return {"truncated": "video_truncated", "no_video": "video_no_picture", "timeout": "video_timeout"}.get(reason, "video_damaged")
 
 
 def _video(storage, key: str, content_type: str) -> Result:
@@ -261,11 +273,8 @@ def _video(storage, key: str, content_type: str) -> Result:
 
 
 def video_note(codec: str) -> str:
-    """What the exhibitor should know about a video that plays, but not everywhere."""
-    if codec == "hevc":
-        return _("This video is HEVC (H.265): Firefox, and Chrome on computers without an HEVC decoder, cannot play it. "
-                 "For every visitor, export it as MP4 (H.264); on an iPhone choose Settings › Camera › Formats › Most Compatible.")
-    return ""
+    """What the exhibitor should know about a video that plays, but not everywhere (a MEDIA_PROBLEMS code, or "")."""
+    return "video_hevc" if codec == "hevc" else ""
 
 
 # Items left PROCESSING (a worker restarted mid-job, Redis was down) -------------------------------
