@@ -201,6 +201,8 @@ def test_an_approved_items_changed_text_goes_back_to_review_before_visitors_see_
 
     saved = exhibitor.post(url, data=media_form(item, title="Poster PSC 119 — versi baru"))
     assert saved.status_code == 302, text(saved)
+    back = "“%(title)s” is saved and back with the organizers for review; visitors see it again once it is approved."
+    assert tr(app, back, title="Poster PSC 119 — versi baru") in unescape(text(exhibitor.get(saved.location)))
     item = fresh().get(MediaItem, item.id)
     assert (item.state, item.title) == (MediaState.PENDING, "Poster PSC 119 — versi baru")
     assert "versi baru" not in unescape(text(make_app().test_client().get(f"/exhibition/{event.slug}/booths/{booth.id}")))

@@ -99,14 +99,19 @@ def edit_media(slug: str, booth_id: int, media_id: int):
     booth = booth_or_404(booth_id)
     item = _item_or_404(booth, media_id)
     form = MediaForm(obj=item if request.method == "GET" else None, programmes=booth.programmes)
+    outcome: list[bool] = []  # whether the change sent an approved item back to review
     if request.method == "GET":
         form.dimension.data = item.dimension.value if item.dimension else ""
         form.quick_win.data = item.quick_win_id or 0
-    elif form.validate_on_submit() and commit_or_attach(form, lambda: portal.update_media(
+    elif form.validate_on_submit() and commit_or_attach(form, lambda: outcome.append(portal.update_media(
         db.session, current_user, item, title=form.title.data, description=form.description.data or "",
         dimension=form.dimension.data, quick_win_id=form.quick_win.data or None,
-    )):
-        flash(_("“%(title)s” is saved.", title=item.title), "success")
+    ))):
+        if outcome[0]:  # an approved item's text changed: visitors see it again once the organizers approve it
+            flash(_("“%(title)s” is saved and back with the organizers for review; visitors see it again once it is approved.",
+                    title=item.title), "warning")
+        else:
+            flash(_("“%(title)s” is saved.", title=item.title), "success")
         return redirect(url_for(".media", slug=slug, booth_id=booth.id))
     return _render("exhibition/portal_media_item.html", booth=booth, item=item, form=form,
                    status=400 if request.method == "POST" else 200)
