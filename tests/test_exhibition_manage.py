@@ -228,7 +228,8 @@ def test_a_booth_with_media_is_not_deleted_an_empty_one_is(app, staff, show):
 def test_inviting_an_exhibitor_mails_a_link_bound_to_the_booths_organization(app, staff, show, make_user):
     event, org = show["event"], show["cirebon"]
     booth = make_booth(event, org)
-    response = staff.post(url(event, f"/booths/{booth.id}/exhibitors"), data={"invite-email": "Diskominfo@CirebonKota.go.id", "invite-name": "Rina"})
+    response = staff.post(url(event, f"/booths/{booth.id}/exhibitors"), data={"invite-email": "Diskominfo@CirebonKota.go.id", "invite-name": "Rina"},
+                          follow_redirects=True)
     assert response.status_code == 200
     invitation = fresh().scalar(select(Invitation))
     assert (invitation.email, invitation.role, invitation.organization_id) == ("diskominfo@cirebonkota.go.id", EventRoleName.EXHIBITOR, org.id)

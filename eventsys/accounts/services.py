@@ -60,10 +60,27 @@ def create_user(session: Session, email: str, name: str, password: str, is_admin
     return user
 
 
+def exhibits_elsewhere(user: User, event_id: int, organization_id: int | None) -> EventRole | None:
+    """The account's exhibitor role at this event for another organization, if it has one."""
+    return next((r for r in user.roles if r.event_id == event_id and r.role == EventRoleName.EXHIBITOR
+                 and r.organization_id is not None and r.organization_id != organization_id), None)
+
+
+def _exhibits_elsewhere_message(user: User, role: EventRole, event: Event) -> str:
+    return _("%(email)s already exhibits for %(organization)s at %(event)s; an account exhibits for one organization per event. "
+             "Ask the organizer to invite another address.",
+             email=user.email, organization=role.organization.name if role.organization else "?", event=event.name)
+
+
 def grant_role(session: Session, user: User, event: Event, role: EventRoleName, organization_id: int | None = None) -> EventRole:
+    """Give a role; an exhibitor is never moved to another organization (that would take its booth away)."""
+    if role == EventRoleName.EXHIBITOR:
+        elsewhere = exhibits_elsewhere(user, event.id, organization_id)
+        if elsewhere is not None:
+            raise RuleViolation(_exhibits_elsewhere_message(user, elsewhere, event), "email")
     for existing in user.roles:
         if existing.event_id == event.id and existing.role == role:
-            existing.organization_id = organization_id
+            existing.organization_id = existing.organization_id or organization_id
             return existing
     granted = EventRole(user=user, event_id=event.id, role=role, organization_id=organization_id)
     session.add(granted)
@@ -92,6 +109,10 @@ def invite(
             raise RuleViolation(_("An exhibitor account belongs to one organization: choose it."), "organization_id")
         if session.get(Organization, organization_id) is None:
             raise RuleViolation(_("Choose an organization from the list."), "organization_id")
+        existing = find_user(session, email)
+        elsewhere = exhibits_elsewhere(existing, event.id, organization_id) if existing is not None else None
+        if elsewhere is not None:
+            raise RuleViolation(_exhibits_elsewhere_message(existing, elsewhere, event), "email")
     else:
         organization_id = None  # only exhibitors act for an organization
     secret = new_secret()
@@ -156,9 +177,24 @@ def accept_invitation(session: Session, invitation: Invitation, password: str, n
     return user
 
 
+def join_conflict(invitation: Invitation, user: User) -> str | None:
+    """Why this account cannot take the invited role, or None.
+
+    Checked again when accepting: an invitation made before the account became another booth's exhibitor
+    must not move it there.
+    """
+    if invitation.role != EventRoleName.EXHIBITOR:
+        return None
+    elsewhere = exhibits_elsewhere(user, invitation.event_id, invitation.organization_id)
+    return _exhibits_elsewhere_message(user, elsewhere, invitation.event) if elsewhere is not None else None
+
+
 def join_with_account(session: Session, invitation: Invitation, user: User) -> EventRole:
     """Give the invited role to the signed-in owner of the invited address; the password is left alone."""
     if user.email != invitation.email:
         raise InvitationError(_("This invitation is for %(email)s. Sign in with that account.", email=invitation.email))
+    conflict = join_conflict(invitation, user)
+    if conflict:
+        raise InvitationError(conflict)
     _claim(session, invitation)
     return grant_role(session, user, invitation.event, invitation.role, invitation.organization_id)

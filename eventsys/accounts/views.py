@@ -100,6 +100,9 @@ def accept_invitation(token: str):
     existing = services.find_user(db.session, invitation.email)
     if existing is not None:
         # The address has an account: its owner signs in and joins; the link never sets its password.
+        conflict = services.join_conflict(invitation, existing)
+        if conflict:  # said before anyone clicks: accepting would take the account's booth away
+            return _invitation_refused(services.InvitationError(conflict), 409)
         signed_in_as_invited = current_user.is_authenticated and current_user.id == existing.id
         form = JoinEventForm()
         if signed_in_as_invited and form.validate_on_submit():
@@ -136,9 +139,9 @@ def accept_invitation(token: str):
     )
 
 
-def _invitation_refused(error: services.InvitationError):
-    # 410 Gone: the link is (no longer) usable, whichever way; the message says what to do.
-    return render_template("accounts/invitation_invalid.html", message=str(error)), 410
+def _invitation_refused(error: services.InvitationError, status: int = 410):
+    # 410 Gone: the link is (no longer) usable, whichever way; 409 when the account's other role stands in the way.
+    return render_template("accounts/invitation_invalid.html", message=str(error)), status
 
 
 @bp.route("/manage/<slug>/team", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from eventsys.core.tabular import safe_cell
 from eventsys.core.timezones import to_local
 from eventsys.events.models import Event, Organization
 from eventsys.exhibition.models import Booth, MediaItem, MediaKind, MediaState, Pavilion, Visit, Vote
+from eventsys.exhibition.portal import MEDIA_KIND_LABELS, MEDIA_STATE_LABELS
 
 TOP = 10
 
@@ -172,6 +173,6 @@ def booths_csv(data: Report, event: Event) -> bytes:
 def items_csv(data: Report, event: Event) -> bytes:
     zone = event.timezone
     rows = [[_("Booth"), _("Item"), _("Kind"), _("State"), _("Views"), _("Unique visitors"), _("Last view (%(zone)s)", zone=zone)]]
-    rows += [[i.booth_name, i.title, i.kind.value, i.state.value, i.views, i.unique_visitors, _when(i.last_view, zone)]
-             for i in data.items]
+    rows += [[i.booth_name, i.title, str(MEDIA_KIND_LABELS[i.kind]), str(MEDIA_STATE_LABELS[i.state]), i.views, i.unique_visitors,
+              _when(i.last_view, zone)] for i in data.items]  # the page's language, like the headers
     return _csv(rows)

@@ -1,13 +1,20 @@
 """Visitors vote and write to a booth; exhibitors read and moderate what was written to their booth."""
 from __future__ import annotations
 
+import math
+import time
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from limits import parse_many
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from eventsys.core.access import event_role_required, public
+from eventsys.core.errors import error_response
 from eventsys.core.rules import RuleViolation, attach_to_form
 from eventsys.exhibition import engagement, engagement_mail, visits
 from eventsys.exhibition.engagement_forms import MessageForm, VoteForm
@@ -19,12 +26,23 @@ from eventsys.extensions import db, limiter
 bp = Blueprint("exhibition_engagement_views", __name__)
 
 
+# Per sender address, over all booths. Visitors of one office share an address, so the hourly and daily
+# room is wide; the per-minute limit stops a script. Only accepted submissions count (see _accepted).
+VOTE_RATE_LIMIT = "10 per minute;100 per hour;500 per day"
+MESSAGE_RATE_LIMIT = "10 per minute;60 per hour;300 per day"
+
+
 def _vote_limit() -> str:
-    return current_app.config.get("EXHIBITION_VOTE_RATE_LIMIT", "10 per hour;30 per day")
+    return current_app.config.get("EXHIBITION_VOTE_RATE_LIMIT", VOTE_RATE_LIMIT)
 
 
 def _message_limit() -> str:
-    return current_app.config.get("EXHIBITION_MESSAGE_RATE_LIMIT", "5 per hour;20 per day")
+    return current_app.config.get("EXHIBITION_MESSAGE_RATE_LIMIT", MESSAGE_RATE_LIMIT)
+
+
+def _accepted(response) -> bool:
+    """A submission counts against the limit once accepted (the redirect); a refused form is corrected, not a flood."""
+    return response.status_code == 303
 
 
 def _secret() -> str:
@@ -32,7 +50,7 @@ def _secret() -> str:
 
 
 @bp.post("/exhibition/<slug>/booths/<int:booth_id>/vote")
-@limiter.limit(_vote_limit)
+@limiter.limit(_vote_limit, deduct_when=_accepted)
 @public
 def vote(slug: str, booth_id: int):
     visible, booth = visible_booth(slug, booth_id)
@@ -88,7 +106,7 @@ def confirm_vote(slug: str, token: str):
 
 
 @bp.post("/exhibition/<slug>/booths/<int:booth_id>/messages")
-@limiter.limit(_message_limit)
+@limiter.limit(_message_limit, deduct_when=_accepted)
 @public
 def leave_message(slug: str, booth_id: int):
     visible, booth = visible_booth(slug, booth_id)
@@ -119,6 +137,39 @@ def leave_message(slug: str, booth_id: int):
     else:
         flash(_("Thank you: your entry appears in the guestbook once the exhibitor approves it."), "success")
     return redirect(url_for("exhibition_hall_views.booth_page", slug=slug, booth_id=booth.id, _anchor="guestbook"), 303)
+
+
+def _wait() -> timedelta:
+    """How long until the sender may submit again: the latest reset among this route's full windows (minute, hour, day)."""
+    breached = limiter.current_limit
+    if breached is None:
+        return timedelta(minutes=1)
+    limit_value = _vote_limit() if request.endpoint == "exhibition_engagement_views.vote" else _message_limit()
+    windows = [limiter.limiter.get_window_stats(item, *breached.request_args) for item in parse_many(limit_value)]
+    seconds = max((reset for reset, remaining in windows if remaining < 1), default=breached.reset_at) - time.time()
+    return timedelta(minutes=max(1, math.ceil(seconds / 60)))
+
+
+@bp.errorhandler(429)
+def _rate_limited(error):
+    """The booth page again, with what the visitor typed and how long to wait; not a bare error page."""
+    waiting = _wait()
+    wait = format_timedelta(waiting, granularity="minute", threshold=1.5)
+    vote = request.endpoint == "exhibition_engagement_views.vote"
+    message = (_("Many votes were sent from your network in a short time. Try again in about %(wait)s.", wait=wait) if vote else
+               _("Many messages were sent from your network in a short time. Try again in about %(wait)s; what you wrote is "
+                 "still in the form below.", wait=wait))
+    try:
+        visible, booth = visible_booth(request.view_args["slug"], request.view_args["booth_id"])
+    except (HTTPException, KeyError, TypeError):
+        booth = None
+    if booth is None:
+        return error_response(429, message=message)
+    form = VoteForm() if vote else MessageForm()  # filled from the refused post: nothing typed is lost
+    form.form_errors.append(message)
+    response = render_booth(visible, booth, **({"vote_form": form} if vote else {"message_form": form}), status=429)
+    response.headers["Retry-After"] = str(int(waiting.total_seconds()))
+    return response
 
 
 # The exhibitor's side

@@ -1,7 +1,7 @@
 """The organizer's exhibition pages: overview and settings, pavilions, booths and their exhibitors, the moderation queue."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from eventsys.core.rules import commit_or_attach
 from eventsys.core.timezones import form_local, form_utc
 from eventsys.events.dimensions import DIMENSION_LABELS
 from eventsys.events.models import EVENT_STATUS_LABELS
-from eventsys.exhibition import moderation, services, setup
+from eventsys.exhibition import moderation, portal, services, setup
 from eventsys.exhibition.forms import (
     BoothEditForm,
     BoothForm,
@@ -27,6 +27,7 @@ from eventsys.extensions import db
 
 bp = Blueprint("exhibition_manage_views", __name__, url_prefix="/manage/<slug>/exhibition")
 organizer_only = event_role_required(EventRoleName.ORGANIZER)
+_SENT_LINK = "exhibitor_invitation_link"  # in the organizer's session between the invitation and the page after it
 
 
 def thumb_url(item) -> str | None:
@@ -69,7 +70,7 @@ def _phase_label(phase) -> str:
 @organizer_only
 def index(slug: str):
     event = g.event
-    exhibition = services.exhibition_for(db.session, event)
+    exhibition = portal.settings_of(db.session, event)  # defaults until saved: opening the tab publishes nothing
     if request.method == "GET":
         form = SettingsForm(formdata=None, obj=exhibition)
         form.opens_at.data = form_local(exhibition.opens_at, event.timezone)
@@ -85,14 +86,12 @@ def index(slug: str):
         if commit_or_attach(form, lambda: setup.save_settings(db.session, event, data)):
             flash(_("Exhibition settings saved."), "success")
             return redirect(url_for("exhibition_manage_views.index", slug=slug))
-        exhibition = services.exhibition_for(db.session, event)
-    else:
-        db.session.commit()  # the settings row made on first use
+        exhibition = portal.settings_of(db.session, event)
     phase = services.phase(exhibition, event)
     opens, closes = services.opening_period(exhibition, event)
     return _page("manage_index.html", status=400 if form.errors else 200, form=form, exhibition=exhibition,
                  phase=phase, phase_label=_phase_label(phase), opens=opens, closes=closes,
-                 counts=setup.overview_counts(db.session, event))
+                 counts=setup.overview_counts(db.session, event), has_hall=services.has_hall(db.session, event))
 
 
 # Pavilions
@@ -186,8 +185,9 @@ def _booth_page(booth, form, invite_form, link=None, status=200):
                  media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=ConfirmForm())
 
 
-def _booth_form(booth) -> BoothEditForm:
-    if request.method == "GET":
+def _booth_form(booth, submitted: bool = False) -> BoothEditForm:
+    """The booth's stored values, or what was sent when this form itself was submitted."""
+    if not submitted:
         form = BoothEditForm(formdata=None, obj=booth)
         form.dimensions.data = [d.value for d in booth.dimension_values]
         form.pavilion_id.data = booth.pavilion_id or 0
@@ -201,14 +201,19 @@ def _booth_form(booth) -> BoothEditForm:
 @organizer_only
 def edit_booth(slug: str, booth_id: int):
     booth = _booth_or_404(booth_id)
-    form = _booth_form(booth)
+    form = _booth_form(booth, submitted=request.method == "POST")
     if form.validate_on_submit() and commit_or_attach(form, lambda: setup.update_booth(
             db.session, booth, name=form.name.data, pavilion_id=form.pavilion_id.data, dimensions=form.dimensions.data)):
         flash(_("Changes saved."), "success")
         return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id))
     if form.errors:
         booth = _booth_or_404(booth_id)  # rolled back: show what is stored beside the refused form
-    return _booth_page(booth, form, ExhibitorInvitationForm(formdata=None, prefix="invite"), status=400 if form.errors else 200)
+    link = None
+    if request.method == "GET":
+        sent = session.pop(_SENT_LINK, None)  # the link of the invitation just made, shown once after its redirect
+        link = sent["link"] if isinstance(sent, dict) and sent.get("booth") == booth.id else None
+    return _booth_page(booth, form, ExhibitorInvitationForm(formdata=None, prefix="invite"), link=link,
+                       status=400 if form.errors else 200)
 
 
 @bp.post("/booths/<int:booth_id>/delete")
@@ -235,9 +240,27 @@ def invite_exhibitor(slug: str, booth_id: int):
         invitation, link = made[0]
         flash(_("Invitation mailed to %(email)s. The link below works once, if you want to send it yourself too.",
                 email=invitation.email), "success")
-        return _booth_page(booth, _booth_form(booth), ExhibitorInvitationForm(formdata=None, prefix="invite"), link=link)
+        session[_SENT_LINK] = {"booth": booth.id, "link": link}
+        # Redirected, so reloading the page does not send the invitation again.
+        return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id), 303)
     booth = _booth_or_404(booth_id)
     return _booth_page(booth, _booth_form(booth), form, status=400)
+
+
+@bp.post("/booths/<int:booth_id>/invitations/<int:invitation_id>/revoke")
+@organizer_only
+def revoke_invitation(slug: str, booth_id: int, invitation_id: int):
+    booth = _booth_or_404(booth_id)
+    invitation = setup.open_invitation_of(db.session, booth, invitation_id)
+    if invitation is None:
+        abort(404)
+    email = invitation.email
+    form = ConfirmForm()
+    if form.validate_on_submit() and commit_or_attach(form, lambda: setup.revoke_invitation(db.session, invitation)):
+        flash(_("The invitation for %(email)s is revoked; its link no longer works.", email=email), "success")
+    else:
+        _flash_problems(form)
+    return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id), 303)
 
 
 # Moderation

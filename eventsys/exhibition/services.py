@@ -94,6 +94,15 @@ def exhibitor_roles(session: Session, event: Event, organization_id: int) -> lis
     )))
 
 
+def has_hall(session: Session, event: Event) -> bool:
+    """An exhibition event always has its hall; another event once its organizer set one up beside it.
+
+    Setting up is a deliberate act that stores the Exhibition row: saving its settings or adding a booth.
+    Only opening the organizer's tab stores nothing (it shows the defaults).
+    """
+    return event.kind == EventKind.EXHIBITION or session.get(Exhibition, event.id) is not None
+
+
 def event_page_links(session: Session, event: Event) -> dict[str, bool]:
     """For the event's public page: link the hall when the event is an exhibition or has one beside it."""
-    return {"hall": event.kind == EventKind.EXHIBITION or session.get(Exhibition, event.id) is not None}
+    return {"hall": has_hall(session, event)}

@@ -12,13 +12,14 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from eventsys.accounts import services as accounts
 from eventsys.accounts.models import EventRole, EventRoleName, Invitation, User
 from eventsys.config import LANGUAGES
+from eventsys.core.db import utcnow
 from eventsys.core.i18n import local_date
 from eventsys.core.mail import public_url, queue_mail
 from eventsys.core.rules import RuleViolation
@@ -191,6 +192,7 @@ def create_booth(session: Session, event: Event, organization_id: int | None, *,
     duplicate = _("%(organization)s already has a booth at this event; edit that one instead.", organization=organization.name)
     if session.scalar(select(Booth.id).where(Booth.event_id == event.id, Booth.organization_id == organization.id)) is not None:
         raise RuleViolation(duplicate, "organization_id")
+    exhibition_for(session, event)  # the first booth sets the exhibition up: from now on the event links its hall
     booth = Booth(event_id=event.id, organization_id=organization.id, name=" ".join((name or "").split()) or organization.name,
                   pavilion_id=_pavilion_id(session, event, pavilion_id))
     booth.dimensions = [BoothDimension(dimension=d) for d in _dimensions(dimensions)]
@@ -238,18 +240,44 @@ def open_invitations_of(session: Session, booth: Booth) -> list[Invitation]:
     ).order_by(Invitation.created_at.desc())))
 
 
+def _booth_name(session: Session, event: Event, organization_id: int | None) -> str:
+    """The booth an organization has at the event (its name as the organizer knows it), else the organization's name."""
+    name = session.scalar(select(Booth.name).where(Booth.event_id == event.id, Booth.organization_id == organization_id))
+    organization = session.get(Organization, organization_id) if name is None and organization_id else None
+    return name or (organization.name if organization else "?")
+
+
+def _refuse_duplicate(session: Session, booth: Booth, address: str) -> None:
+    """An account exhibits for one booth per event: refuse what would move it, or a second open invitation."""
+    event = booth.event
+    existing = accounts.find_user(session, address)
+    role = next((r for r in existing.roles if r.event_id == event.id and r.role == EventRoleName.EXHIBITOR), None) if existing else None
+    if role is not None and role.organization_id == booth.organization_id:
+        raise RuleViolation(_("%(email)s already exhibits for %(organization)s.", email=address, organization=booth.organization.name),
+                            "email")
+    if role is not None:
+        raise RuleViolation(_("%(email)s already represents the booth %(booth)s at this event, and an account exhibits for one booth "
+                              "only. Invite another address for this booth.",
+                              email=address, booth=_booth_name(session, event, role.organization_id)), "email")
+    pending = session.scalar(select(Invitation).where(
+        Invitation.event_id == event.id, Invitation.role == EventRoleName.EXHIBITOR, Invitation.email == address,
+        Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow(),
+    ).order_by(Invitation.id).limit(1))
+    if pending is not None and pending.organization_id == booth.organization_id:
+        raise RuleViolation(_("%(email)s has already been invited to this booth (valid until %(date)s). To send a new link, revoke "
+                              "that invitation first.", email=address, date=local_date(pending.expires_at, event.timezone)), "email")
+    if pending is not None:
+        raise RuleViolation(_("%(email)s has already been invited to exhibit for the booth %(booth)s, and an account exhibits for one "
+                              "booth only. Invite another address for this booth.",
+                              email=address, booth=_booth_name(session, event, pending.organization_id)), "email")
+
+
 def invite_exhibitor(session: Session, booth: Booth, *, email: str, name: str, invited_by: User, locale: str | None = None
                      ) -> tuple[Invitation, str]:
     """An exhibitor invitation for the booth's organization, mailed through the outbox; returns it with its link."""
     event = booth.event
     address = accounts.normalize_email(email)
-    already = session.scalar(select(EventRole.id).join(EventRole.user).where(
-        EventRole.event_id == event.id, EventRole.role == EventRoleName.EXHIBITOR,
-        EventRole.organization_id == booth.organization_id, User.email == address,
-    ))
-    if already is not None:
-        raise RuleViolation(_("%(email)s already exhibits for %(organization)s.", email=address, organization=booth.organization.name),
-                            "email")
+    _refuse_duplicate(session, booth, address)
     invitation, secret = accounts.invite(
         session, event=event, email=address, name=name, role=EventRoleName.EXHIBITOR, invited_by=invited_by,
         max_age_days=current_app.config["INVITATION_MAX_AGE_DAYS"], organization_id=booth.organization_id,
@@ -260,16 +288,37 @@ def invite_exhibitor(session: Session, booth: Booth, *, email: str, name: str, i
     return invitation, link
 
 
+def open_invitation_of(session: Session, booth: Booth, invitation_id: int) -> Invitation | None:
+    """One of the booth's invitations not yet accepted, or None (another booth's, used, or unknown)."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.accepted_at is not None or invitation.event_id != booth.event_id \
+            or invitation.role != EventRoleName.EXHIBITOR or invitation.organization_id != booth.organization_id:
+        return None
+    return invitation
+
+
+def revoke_invitation(session: Session, invitation: Invitation) -> None:
+    """Delete an open invitation, so its link stops working; one accepted meanwhile is left alone."""
+    deleted = session.execute(
+        delete(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if deleted != 1:
+        raise RuleViolation(_("%(email)s has just accepted this invitation; it can no longer be revoked.", email=invitation.email))
+    session.expunge(invitation)
+
+
 def _mail_invitation(session: Session, booth: Booth, invitation: Invitation, link: str, locale: str | None) -> None:
     from eventsys.exhibition.moderation import opening_facts, render_mail  # one renderer for this area's mail
 
     event = booth.event
+    has_account = accounts.find_user(session, invitation.email) is not None  # then the link never sets a password
     lang = locale if locale in LANGUAGES else current_app.config.get("BABEL_DEFAULT_LOCALE", "id")
     with force_locale(lang):
         subject = _("You are invited to exhibit at %(event)s", event=event.name)
         context = {
             "lang": lang, "event": event, "subject": subject, "name": invitation.name, "booth": booth,
-            "organization": booth.organization.name, "accept_url": link,
+            "organization": booth.organization.name, "accept_url": link, "has_account": has_account,
             "expires_on": local_date(invitation.expires_at, event.timezone), **opening_facts(session, event),
         }
         text, html = render_mail("exhibition/manage_invitation_mail", context)
