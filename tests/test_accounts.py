@@ -11,6 +11,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from flask_babel import force_locale, format_timedelta
 from sqlalchemy import func, select
 
 from eventsys.accounts import services as accounts
@@ -304,11 +305,27 @@ def test_fourth_sign_in_attempt_in_a_minute_is_refused(make_app, make_user):
         assert sign_in(web, user, "salah-salah-salah").status_code == 200
     response = sign_in(web, user)  # even the right password now waits
     assert response.status_code == 429
-    assert error_message(response) == tr(limited, "Too many attempts in a short time. Wait a minute and try again.")
+    with limited.test_request_context(), force_locale("id"):
+        wait = format_timedelta(timedelta(minutes=1), granularity="minute", threshold=1.5)
+    assert error_message(response) == tr(limited, "Too many attempts in a short time. Try again in about %(wait)s.", wait=wait)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert tr(limited, "Too many attempts") in text(response)
     assert "<html" in text(response)  # a page in the visitor's language, not a bare error
     assert not is_signed_in(web)
     assert web.get("/login").status_code == 200  # only attempts are counted
+
+
+def test_an_hourly_sign_in_limit_says_to_wait_an_hour_not_a_minute(make_app, make_user):
+    limited = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="10 per minute;2 per hour")
+    web = limited.test_client()
+    user = make_user()
+    for _ in range(2):
+        sign_in(web, user, "salah-salah-salah")
+    response = sign_in(web, user)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 3000
+    with limited.test_request_context(), force_locale("id"):
+        wait = format_timedelta(timedelta(hours=1), granularity="minute", threshold=1.5)
+    assert error_message(response) == tr(limited, "Too many attempts in a short time. Try again in about %(wait)s.", wait=wait)
 
 
 @pytest.mark.parametrize("token", [None, "forged-token", "IjEyMyI.ZZZZZZ.abcdef"])

@@ -1,5 +1,10 @@
 """Error pages in the visitor's language, and JSON errors with stable codes under /api/."""
+import time
+from datetime import timedelta
+
 from flask import jsonify, render_template, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -29,6 +34,19 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def rate_limited():
+    """429 saying how long to wait: until the broken limit's window resets (a minute for '10 per minute', up to an hour for '50 per hour')."""
+    from eventsys.extensions import limiter
+
+    breached = limiter.current_limit
+    seconds = breached.reset_at - time.time() if breached is not None else 60
+    waiting = timedelta(minutes=max(1, round(seconds / 60)))
+    message = _("Too many attempts in a short time. Try again in about %(wait)s.",
+                wait=format_timedelta(waiting, granularity="minute", threshold=1.5))
+    body, status = error_response(429, message=message)
+    return body, status, {"Retry-After": str(int(waiting.total_seconds()))}
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
@@ -40,7 +58,7 @@ def register_error_handlers(app) -> None:
     def _http(error: HTTPException):
         status = error.code or 500
         if status == 429:
-            return error_response(429)
+            return rate_limited()
         # abort(404, description=...) from our own code carries a message meant for people.
         custom = error.description if error.description != type(error).description else None
         body, status = error_response(status, message=custom)
