@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from eventsys.core.i18n import local_time
 from eventsys.core.models import OutboxMessage
 from eventsys.core.rules import RuleViolation
 from eventsys.exhibition import moderation
@@ -71,6 +72,11 @@ def test_approving_records_who_and_when_and_mails_each_exhibitor_in_their_langua
     assert agus.subject == tr(app, "Approved: %(title)s", title="Poster PSC 119", locale="id")
     assert rina.subject == tr(app, "Approved: %(title)s", title="Poster PSC 119", locale="en")
     assert f"/exhibit/{event.slug}/booth/{booth.id}/media" in rina.body_text
+    # A two-week opening period: its first opening and last closing hour, not "08:00–17:00" as if daily.
+    opens, closes = local_time(event.starts_at, event.timezone), local_time(event.ends_at, event.timezone)
+    period = "from %(opens)s on the first day until %(closes)s on the last"
+    assert tr(app, period, locale="en", opens=opens, closes=closes) in rina.body_text
+    assert tr(app, period, locale="id", opens=opens, closes=closes) in agus.body_text
     # Approving again changes nothing and mails nobody.
     client.post(url(event, f"/{item.id}/approve"))
     assert len(mails()) == 2

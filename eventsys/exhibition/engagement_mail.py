@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from eventsys.config import LANGUAGES
 from eventsys.core.db import utcnow
-from eventsys.core.i18n import local_date, local_time
 from eventsys.core.mail import public_url, queue_mail
 from eventsys.events.models import Event
 from eventsys.exhibition.models import Booth, BoothMessage, MessageKind, MessageState
-from eventsys.exhibition.services import exhibitor_roles, opening_period
+from eventsys.exhibition.services import exhibitor_roles, opening_lines
 
 
 def _path(endpoint: str, **values) -> str:
@@ -35,15 +34,6 @@ def _locale(value: str | None) -> str:
     return value if value in LANGUAGES else current_app.config.get("BABEL_DEFAULT_LOCALE", "id")
 
 
-def _when(event: Event, exhibition) -> dict:
-    opens, closes = opening_period(exhibition, event)
-    zone = event.timezone
-    return {
-        "when_date": f"{local_date(opens, zone)} – {local_date(closes, zone)}",
-        "when_time": f"{local_time(opens, zone, False)}–{local_time(closes, zone)}",
-    }
-
-
 def mail_vote_link(session: Session, event: Event, exhibition, booth: Booth, to_email: str, token: str, locale: str | None,
                    moved_from: Booth | None = None):
     """The confirmation link, in the language the visitor voted in."""
@@ -53,7 +43,7 @@ def mail_vote_link(session: Session, event: Event, exhibition, booth: Booth, to_
         context = {
             "lang": lang, "event": event, "subject": subject, "name": to_email, "booth": booth, "moved_from": moved_from,
             "confirm_url": public_url(_path("exhibition_engagement_views.confirm_vote", slug=event.slug, token=token)),
-            **_when(event, exhibition),
+            **opening_lines(exhibition, event),
         }
         text = _render("exhibition/engagement_vote_mail.txt", context)
         html = _render("exhibition/engagement_vote_mail.html", context)
@@ -74,7 +64,7 @@ def mail_contact_request(session: Session, event: Event, exhibition, booth: Boot
             context = {
                 "lang": lang, "event": event, "subject": subject, "name": name, "booth": booth, "message": message,
                 "messages_url": public_url(_path("exhibition_engagement_views.messages", slug=event.slug)),
-                **_when(event, exhibition),
+                **opening_lines(exhibition, event),
             }
             text = _render("exhibition/engagement_contact_mail.txt", context)
             html = _render("exhibition/engagement_contact_mail.html", context)
@@ -116,7 +106,7 @@ def mail_guestbook_entry(session: Session, event: Event, exhibition, booth: Boot
                 "waiting": ngettext("%(num)d guestbook entry waits for your approval.", "%(num)d guestbook entries wait for your approval.",
                                     waiting),
                 "messages_url": public_url(_path("exhibition_engagement_views.messages", slug=event.slug)),
-                **_when(event, exhibition),
+                **opening_lines(exhibition, event),
             }
             text = _render("exhibition/engagement_guestbook_mail.txt", context)
             html = _render("exhibition/engagement_guestbook_mail.html", context)

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session, joinedload
 from eventsys.accounts.models import User
 from eventsys.config import LANGUAGES
 from eventsys.core.db import utcnow
-from eventsys.core.i18n import local_date, local_time
 from eventsys.core.mail import public_url, queue_mail
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaKind, MediaState
-from eventsys.exhibition.services import exhibitor_roles, opening_period
+from eventsys.exhibition.services import exhibitor_roles, opening_lines
 
 MAX_REASON = 2000
 DECIDABLE = {MediaState.PENDING, MediaState.APPROVED, MediaState.REJECTED}
@@ -132,12 +131,7 @@ def render_mail(stem: str, context: dict) -> tuple[str, str]:
 def opening_facts(session: Session, event: Event) -> dict:
     """The mail layout's date and time lines: the exhibition's opening period in the event's zone."""
     exhibition = session.get(Exhibition, event.id) or Exhibition(event_id=event.id)
-    opens, closes = opening_period(exhibition, event)
-    zone = event.timezone
-    return {
-        "when_date": f"{local_date(opens, zone)} – {local_date(closes, zone)}",
-        "when_time": f"{local_time(opens, zone, False)}–{local_time(closes, zone)}",
-    }
+    return opening_lines(exhibition, event)
 
 
 def notify(session: Session, item: MediaItem) -> int:

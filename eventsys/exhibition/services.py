@@ -7,11 +7,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventsys.accounts.models import EventRole, EventRoleName
 from eventsys.core.db import utcnow
+from eventsys.core.i18n import local_date, local_time
 from eventsys.events.models import Event, EventKind
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaState
 
@@ -34,6 +36,22 @@ def exhibition_for(session: Session, event: Event) -> Exhibition:
 
 def opening_period(exhibition: Exhibition, event: Event) -> tuple[datetime, datetime]:
     return exhibition.opens_at or event.starts_at, exhibition.closes_at or event.ends_at
+
+
+def opening_lines(exhibition: Exhibition, event: Event) -> dict:
+    """The mail layout's date and time lines for the opening period, in the event's zone and the current language.
+
+    One day: its date and "08:00–17:00 WIB". Several (14 to 28 December): both dates, and the hours
+    as the first day's opening and the last day's closing, not as if it were open 08:00–17:00 daily.
+    """
+    opens, closes = opening_period(exhibition, event)
+    zone = event.timezone
+    first, last = local_date(opens, zone), local_date(closes, zone)
+    if first == last:
+        return {"when_date": first, "when_time": f"{local_time(opens, zone, False)}–{local_time(closes, zone)}"}
+    return {"when_date": f"{first} – {last}",
+            "when_time": _("from %(opens)s on the first day until %(closes)s on the last", opens=local_time(opens, zone),
+                           closes=local_time(closes, zone))}
 
 
 def phase(exhibition: Exhibition, event: Event, now: datetime | None = None) -> Phase:
