@@ -222,7 +222,7 @@ def test_unknown_malformed_and_revoked_codes_are_not_valid(app, fgd, make_app):
         assert message in text(response) and "Nashrudin Azis" not in text(response)
     # As printed (groups of five) and in lower case, the code still works.
     assert public.get("/c/" + verification.display_code(certificate.code).lower()).status_code == 200
-    assert web.post(url(event, f"/{certificate.id}/revoke")).status_code == 302
+    assert web.post(url(event, f"/{certificate.id}/revoke"), data={"confirm": "y"}).status_code == 302
     revoked = public.get(f"/c/{certificate.code}")
     assert revoked.status_code == 404 and message in text(revoked)
     assert web.get(url(event, f"/{certificate.id}.pdf")).status_code == 404

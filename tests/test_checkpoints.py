@@ -173,7 +173,7 @@ def test_a_checkpoint_with_checkins_is_not_deleted_but_an_unused_one_is(app, org
         name="Pintu masuk", count=1,
     )
     assert message in flashes(refused)
-    web.post(f"{base(event)}/checkpoints/{unused.id}/delete")
+    web.post(f"{base(event)}/checkpoints/{unused.id}/delete", data={"confirm": "y"})
     assert [c.name for c in checkpoints_of(event)] == ["Pintu masuk"]
     assert fresh().scalar(select(func.count(CheckIn.id))) == 1
 

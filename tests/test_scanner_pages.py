@@ -131,8 +131,9 @@ def test_a_phone_pairs_with_its_link_once_and_gets_a_working_token(make_app, org
         assert "data-token" not in text(used)
 
 
-def test_a_kiosk_device_opens_the_kiosk_layout_after_pairing(client, organizer):
+def test_a_kiosk_device_opens_the_kiosk_layout_after_pairing(client, organizer, make_checkpoint):
     _user, event = organizer
+    make_checkpoint(event)  # a kiosk needs its checkpoint: the only one is taken
     _device, secret = devices.create_device(db.session, event, name="Kiosk lobi", kiosk=True)
     db.session.commit()
     done = client.post(f"/scan/pair/{secret}", data={"staff_name": "Rina"})
@@ -156,8 +157,9 @@ def test_a_bad_pairing_link_says_so_plainly(client, organizer, case, app):
     assert fresh().scalar(select(ScannerDevice).where(ScannerDevice.paired_at.is_not(None))) is None
 
 
-def test_checkin_staff_pair_the_browser_they_use(make_app, organizer, make_user):
+def test_checkin_staff_pair_the_browser_they_use(make_app, organizer, make_user, make_checkpoint):
     _user, event = organizer
+    make_checkpoint(event)  # a kiosk needs its checkpoint: the only one is taken
     staff = make_user(email="rina@kominfo.go.id", name="Rina", event=event, role="checkin")
     outsider = make_user(email="other@kominfo.go.id", name="Other")
     url = f"/scan/{event.slug}/pair-this-browser"

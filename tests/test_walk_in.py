@@ -2,6 +2,7 @@
 once; people are found by name or desk code and checked in; only the event's staff use the desk."""
 import base64
 import re
+import uuid
 from html import unescape
 
 import pytest
@@ -44,7 +45,7 @@ def walk_in_form(category, organization=None, **overrides):
     form = {
         "name": "Dr. H. Syamsuar, M.Si.", "position": "Kepala Dinas Kominfo", "organization_id": str(organization.id) if organization else "0",
         "proposed_organization": "" if organization else "Dinas Kominfo Kab. Siak", "category_id": str(category.id),
-        "email": "", "phone": "", "consent": "y", "checkpoint_id": "0", "nonce": "walk-in-nonce-0001",
+        "email": "", "phone": "", "consent": "y", "checkpoint_id": "0", "nonce": uuid.uuid4().hex,  # a new form each time
     }
     return form | overrides
 
@@ -129,7 +130,7 @@ def test_an_email_already_registered_points_to_the_existing_registration(app, st
     [
         ({"name": "  "}, "name", "Enter the attendee's name."),
         ({"consent": ""}, "consent", "The attendee must agree to the processing of their data."),
-        ({"phone": "12345"}, "phone", "This phone number is not valid: check the digits. Enter your mobile number, e.g. 0812 3456 7890."),
+        ({"phone": "12345"}, "phone", "This is not a valid mobile number. Check it, e.g. 0812 3456 7890, or leave the field empty."),
         ({"email": "bukan-email"}, "email", "Enter a valid email address, e.g. nama@kominfo.go.id."),
         ({"proposed_organization": ""}, "organization_id", "Choose the organization, or write its name below if it is not in the list."),
         ({"category_id": "999999"}, "category_id", "Not a valid choice."),

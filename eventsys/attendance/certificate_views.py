@@ -11,6 +11,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from eventsys.accounts.models import EventRoleName
 from eventsys.attendance import certificates
 from eventsys.attendance.arrivals import checkpoints_of
+from eventsys.attendance.forms import ConfirmForm
 from eventsys.attendance.models import Certificate
 from eventsys.core.access import event_role_required, public
 from eventsys.core.form_base import BaseForm, MultiCheckboxField, choice_id
@@ -165,7 +166,8 @@ def all_pdf(slug: str):
 @organizer_only
 def change(slug: str, certificate_id: int, action: str):
     certificate = _certificate_or_404(certificate_id)
-    if ActionForm().validate_on_submit():
+    form = ConfirmForm() if action == "revoke" else ActionForm()  # revoking wants the box next to its button ticked
+    if form.validate_on_submit():
         certificates.set_revoked(db.session, certificate, action == "revoke")
         db.session.commit()
         if action == "revoke":
@@ -173,6 +175,8 @@ def change(slug: str, certificate_id: int, action: str):
                     name=certificate.registration.name), "success")
         else:
             flash(_("The certificate of %(name)s is valid again.", name=certificate.registration.name), "success")
+    elif set(form.errors) == {"confirm"}:
+        flash(_("Nothing was revoked: tick the box next to Revoke to confirm, then press Revoke."), "error")
     return redirect(url_for(".settings", slug=slug))
 
 

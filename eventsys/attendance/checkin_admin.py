@@ -21,6 +21,7 @@ from eventsys.attendance.models import (
     CheckInSource,
     Checkpoint,
     Direction,
+    EntryPolicy,
     Scan,
     ScannerDevice,
     ScanResult,
@@ -55,7 +56,10 @@ def scans_query(event: Event, filters: ScanFilters) -> Select:
     query = (
         select(Scan)
         .where(Scan.event_id == event.id)
-        .options(selectinload(Scan.checkpoint), selectinload(Scan.device), selectinload(Scan.registration))
+        .options(
+            selectinload(Scan.checkpoint), selectinload(Scan.device), selectinload(Scan.registration),
+            selectinload(Scan.checkin).selectinload(CheckIn.checkpoint),  # the earlier admission a refusal names
+        )
     )
     if filters.result:
         query = query.where(Scan.result == filters.result)
@@ -168,6 +172,8 @@ def record_manual(
         raise RuleViolation(_("The time of arrival cannot be in the future."), "at")
     if checkpoint.event_id != event.id:
         raise RuleViolation(_("Choose one of the listed checkpoints."), "checkpoint_id")
+    if direction == Direction.OUT and checkpoint.policy != EntryPolicy.IN_OUT:
+        raise RuleViolation(_("This checkpoint does not record exits. Choose Entry, or a checkpoint that tracks entry and exit."), "direction")
     if registration.ticket is None:
         raise RuleViolation(_("Only a confirmed registration with a ticket can be checked in. Approve the registration first."))
     if not scanning.valid_nonce(nonce):

@@ -103,7 +103,11 @@ def default_window(agenda_session: AgendaSession) -> tuple[datetime, datetime]:
 
 
 def save_checkpoint(session: Session, event: Event, data: CheckpointData, checkpoint: Checkpoint | None = None) -> Checkpoint:
-    """Create (checkpoint None) or change a checkpoint; nothing is stored when a rule is broken."""
+    """Create (checkpoint None) or change a checkpoint; nothing is stored when a rule is broken.
+
+    Both times empty mean no limit, except when the session is first chosen (a new checkpoint, or
+    another session): then the door gets the session's window, which the organizer may clear again.
+    """
     name = _clean_name(data.name)
     if _name_taken(session, event, name, checkpoint) is not None:
         raise _duplicate_name(name)
@@ -111,7 +115,8 @@ def save_checkpoint(session: Session, event: Event, data: CheckpointData, checkp
     categories = _categories(session, event, data.category_ids)
     policy = _policy(data.policy)
     opens_at, closes_at = data.opens_at, data.closes_at
-    if agenda_session is not None and opens_at is None and closes_at is None:
+    session_chosen = agenda_session is not None and (checkpoint is None or checkpoint.session_id != agenda_session.id)
+    if session_chosen and opens_at is None and closes_at is None:
         opens_at, closes_at = default_window(agenda_session)
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
         raise RuleViolation(_("The checkpoint must close after it opens."), "closes_at")

@@ -2,11 +2,10 @@
 ticket at once, find people by name or desk code, check them in, show or print their ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.attendance import checkin_admin, checkpoint_admin, checkpoints, scanning, walk_in
@@ -78,13 +77,6 @@ def _walk_in_form() -> WalkInForm:
     return form
 
 
-def _already_registered_message(violation: walk_in.AlreadyRegisteredHere) -> Markup:
-    link = url_for(".ticket", slug=g.event.slug, registration_id=violation.registration.id)
-    return Markup('{} <a href="{}" data-testid="existing-registration">{}</a>').format(
-        escape(violation.message), link, _("Open the registration of %(name)s", name=violation.registration.name)
-    )
-
-
 @bp.route("/walk-in", methods=["GET", "POST"])
 @desk_staff
 def walk_in_page(slug: str):
@@ -97,26 +89,32 @@ def walk_in_page(slug: str):
             organization_id=form.organization_id.data or None, proposed_organization=form.proposed_organization.data or "",
             email=form.email.data or "", phone=form.phone_e164, consent=form.consent.data, locale=str(get_locale()),
         )
+        # The form's nonce is its identity: sent twice (Back and again, a double click), it registers once.
+        nonce = form.nonce.data if scanning.valid_nonce(form.nonce.data) else new_nonce()
+        secret = walk_in.submission_secret(current_app.config["SECRET_KEY"], event, nonce)
         try:
-            registration, _ticket = walk_in.register_walk_in(db.session, event, data, organizer=_is_organizer())
+            made = walk_in.register_walk_in(db.session, event, data, organizer=_is_organizer(), secret=secret)
         except walk_in.AlreadyRegisteredHere as violation:
             db.session.rollback()
-            existing = _already_registered_message(violation)
-            form.email.errors = [*form.email.errors, violation.message]
+            existing = violation.registration
+            attach_to_form(form, violation)
         except RuleViolation as violation:
             db.session.rollback()
             attach_to_form(form, violation)
         else:
+            registration = made.registration
             outcome = None
             checkpoint = _checkpoint(form.checkpoint_id.data)
-            if checkpoint is not None:
-                nonce = form.nonce.data if scanning.valid_nonce(form.nonce.data) else new_nonce()
+            if checkpoint is not None:  # the same nonce again gives the first check-in's verdict, not a second one
                 outcome = scanning.check_in_registration(
                     db.session, event, checkpoint, registration, nonce=nonce, source=CheckInSource.WALK_IN, user=current_user
                 )
             db.session.commit()
-            flash(_("%(name)s is registered and has a ticket.", name=registration.name), "success")
-            if outcome is not None:
+            if made.repeated:
+                flash(_("This form was already sent: %(name)s is registered once. Here is that registration.", name=registration.name), "success")
+            else:
+                flash(_("%(name)s is registered and has a ticket.", name=registration.name), "success")
+            if outcome is not None and not (made.repeated and outcome.replayed):
                 flash(outcome.message, "success" if outcome.result == ScanResult.OK else "error")
             return redirect(url_for(".ticket", slug=slug, registration_id=registration.id))
     return _page("desk_walk_in.html", form=form, existing=existing)

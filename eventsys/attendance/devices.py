@@ -6,6 +6,7 @@ from that phone is refused (401) without waiting for any cache or sync.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -26,6 +27,9 @@ PAIRING_VALID_FOR = timedelta(hours=24)
 MAX_NAME_LENGTH = 100
 # The device's last_seen_at is written at most this often, so a busy scanner costs no extra write per scan.
 SEEN_INTERVAL = timedelta(minutes=1)
+# Only the hash of a pairing secret is stored; the organizer's own session keeps the secret under this key
+# for the page that shows it, so that reloading that page shows it again.
+SHOWN_SECRETS = "device_pairing_secrets"
 
 
 def _clean_name(name: str, field: str = "name") -> str:
@@ -37,10 +41,19 @@ def _clean_name(name: str, field: str = "name") -> str:
     return name
 
 
-def _checkpoint_of(event: Event, checkpoint: Checkpoint | None) -> Checkpoint | None:
+def _checkpoint_of(session: Session, event: Event, checkpoint: Checkpoint | None, kiosk: bool) -> Checkpoint | None:
+    """The device's checkpoint. A kiosk must have one (its picker is hidden from attendees): the only one
+    of the event is taken when none is chosen."""
     if checkpoint is not None and checkpoint.event_id != event.id:
         raise RuleViolation(_("Choose one of the listed checkpoints."), "checkpoint_id")
-    return checkpoint
+    if checkpoint is not None or not kiosk:
+        return checkpoint
+    listed = session.scalars(select(Checkpoint).where(Checkpoint.event_id == event.id).limit(2)).all()
+    if len(listed) == 1:
+        return listed[0]
+    if not listed:
+        raise RuleViolation(_("A kiosk needs a checkpoint and this event has none yet: an organizer adds it on the check-in page first."), "checkpoint_id")
+    raise RuleViolation(_("Choose the checkpoint of the kiosk: attendees cannot choose it on a kiosk."), "checkpoint_id")
 
 
 def create_device(
@@ -60,7 +73,7 @@ def create_device(
         event_id=event.id,
         name=_clean_name(name),
         kiosk=bool(kiosk),
-        checkpoint=_checkpoint_of(event, checkpoint),
+        checkpoint=_checkpoint_of(session, event, checkpoint, kiosk),
         pairing_hash=hash_secret(secret),
         pairing_expires_at=now + PAIRING_VALID_FOR,
         created_by_id=created_by.id if created_by else None,
@@ -74,6 +87,18 @@ def create_device(
 def pairing_url(secret: str) -> str:
     """The absolute link a phone opens (or scans as a QR) to become this scanner."""
     return public_url(f"/scan/pair/{secret}")  # the scanner page's pairing route (scanner_views)
+
+
+def keep_shown_secret(store: MutableMapping, device: ScannerDevice, secret: str) -> None:
+    """Keep a new pairing secret in the organizer's session (`store`), for the page that shows it; a few at most."""
+    kept = [(key, value) for key, value in store.get(SHOWN_SECRETS, {}).items() if key != str(device.id)]
+    store[SHOWN_SECRETS] = dict([*kept[-4:], (str(device.id), secret)])
+
+
+def shown_secret(session: Session, store: Mapping, device: ScannerDevice) -> str | None:
+    """The device's pairing secret kept in `store`, while it can still pair the device."""
+    secret = store.get(SHOWN_SECRETS, {}).get(str(device.id))
+    return secret if secret and device_for_pairing(session, secret) is device else None
 
 
 def device_for_pairing(session: Session, secret: str, now: datetime | None = None) -> ScannerDevice | None:
@@ -119,7 +144,14 @@ def pair_device(
 
 
 def pair_browser(
-    session: Session, event: Event, user: User, *, name: str, kiosk: bool = False, now: datetime | None = None
+    session: Session,
+    event: Event,
+    user: User,
+    *,
+    name: str,
+    kiosk: bool = False,
+    checkpoint: Checkpoint | None = None,
+    now: datetime | None = None,
 ) -> tuple[ScannerDevice, str]:
     """A signed-in organizer or check-in staff member makes the browser they use a scanner."""
     now = now or utcnow()
@@ -127,6 +159,7 @@ def pair_browser(
         event_id=event.id,
         name=_clean_name(name),
         kiosk=bool(kiosk),
+        checkpoint=_checkpoint_of(session, event, checkpoint, kiosk),
         paired_at=now,
         user_id=user.id,
         staff_name=user.name,
@@ -136,6 +169,16 @@ def pair_browser(
     session.add(device)
     session.flush()
     return device, _issue_token(session, device, user)
+
+
+def change_device(session: Session, device: ScannerDevice, *, name: str, kiosk: bool, checkpoint: Checkpoint | None) -> None:
+    """The organizer renames a device or moves it: a paired one picks the change up at its next sync."""
+    if device.revoked_at is not None:
+        raise RuleViolation(_("This device is revoked. Add a new device instead."))
+    device.name = _clean_name(name)
+    device.checkpoint = _checkpoint_of(session, device.event, checkpoint, kiosk)
+    device.kiosk = bool(kiosk)
+    session.flush()
 
 
 def new_pairing(session: Session, device: ScannerDevice, now: datetime | None = None) -> str:
@@ -149,6 +192,17 @@ def new_pairing(session: Session, device: ScannerDevice, now: datetime | None = 
     device.pairing_expires_at = now + PAIRING_VALID_FOR
     device.paired_at = None
     return secret
+
+
+def state_label(device: ScannerDevice, now: datetime) -> str:
+    """The device's state as the organizer's list shows it."""
+    if device.revoked_at is not None:
+        return _("Revoked")
+    if device.paired_at is not None:
+        return _("Active")
+    if device.pairing_expires_at is not None and device.pairing_expires_at > now:
+        return _("Waiting to be paired")
+    return _("Pairing link expired")
 
 
 def _revoke_token(device: ScannerDevice, now: datetime) -> None:

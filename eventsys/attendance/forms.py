@@ -39,6 +39,9 @@ RESULT_LABELS = {
 CHANGE_LABELS = {ChangeAction.UNDO: _l("Undone"), ChangeAction.RESTORE: _l("Restored"), ChangeAction.MANUAL: _l("Recorded by hand")}
 
 
+KIOSK_CHECKPOINT_HELP = _l("A kiosk needs one: attendees cannot change it there.")
+
+
 def new_nonce() -> str:
     """A form's idempotency key: the same form sent twice records one check-in."""
     return secrets.token_urlsafe(12)
@@ -59,6 +62,12 @@ def _trimmed_lower(value):
 
 class ActionForm(BaseForm):
     """A button that only needs the CSRF token (revoke, delete, add the entrance)."""
+
+
+class ConfirmForm(BaseForm):
+    """An action that cannot be taken back: its confirmation page's button (or a ticked box) sends confirm."""
+
+    confirm = BooleanField(validators=[DataRequired(message=_l("Tick the box to confirm."))])
 
 
 # Checkpoints and devices.
@@ -96,7 +105,9 @@ class DeviceForm(BaseForm):
         description=_l("Where it is used, e.g. Pintu utama 1, Meja registrasi."),
         validators=[DataRequired(message=_l("Give the device a name, e.g. the door it stands at.")), Length(max=100)],
     )
-    checkpoint_id = SelectField(_l("Checkpoint it starts at"), coerce=choice_id, default=0, validators=[Optional()])
+    checkpoint_id = SelectField(
+        _l("Checkpoint it starts at"), description=KIOSK_CHECKPOINT_HELP, coerce=choice_id, default=0, validators=[Optional()]
+    )
     kiosk = BooleanField(_l("Kiosk: attendees scan their own QR code"))
 
 
@@ -173,8 +184,8 @@ class WalkInForm(BaseForm):
             return
         try:
             self.phone_e164 = normalize_mobile(text, field=None)
-        except RuleViolation as violation:
-            raise ValidationError(violation.message) from None
+        except RuleViolation:  # its messages speak to the owner of the number; here staff type someone's
+            raise ValidationError(_l("This is not a valid mobile number. Check it, e.g. 0812 3456 7890, or leave the field empty.")) from None
 
     def validate_category_id(self, field):
         if not field.data:

@@ -2,7 +2,7 @@
 conflicts, and corrections to one person's check-ins."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from eventsys.attendance.forms import (
     SOURCE_LABELS,
     ActionForm,
     CheckpointForm,
+    ConfirmForm,
     DeviceForm,
     ManualCheckInForm,
     RestoreForm,
@@ -26,7 +27,7 @@ from eventsys.core.access import event_role_required
 from eventsys.core.db import utcnow
 from eventsys.core.pdf import data_uri
 from eventsys.core.qr import qr_svg
-from eventsys.core.rules import RuleViolation, attach_to_form
+from eventsys.core.rules import RuleViolation, attach_to_form, commit_or_attach
 from eventsys.core.timezones import form_local, form_utc, to_local
 from eventsys.events.models import EVENT_STATUS_LABELS, AgendaSession
 from eventsys.extensions import db
@@ -45,10 +46,6 @@ def _page(template: str, **context):
         policy_labels=checkpoint_admin.POLICY_LABELS, direction_labels=DIRECTION_LABELS, source_labels=SOURCE_LABELS,
         change_labels=CHANGE_LABELS, result_labels=RESULT_LABELS, state_labels=STATE_LABELS, **context,
     )
-
-
-
-
 
 
 def _commit_flashing(call, done: str) -> None:
@@ -159,14 +156,17 @@ def edit_checkpoint(slug: str, checkpoint_id: int):
     return _save_checkpoint(_checkpoint_or_404(checkpoint_id))
 
 
-@bp.post("/checkpoints/<int:checkpoint_id>/delete")
+@bp.route("/checkpoints/<int:checkpoint_id>/delete", methods=["GET", "POST"])
 @organizer_only
 def delete_checkpoint(slug: str, checkpoint_id: int):
+    """Asks first: a POST without the confirmation page's button (the overview's Delete) only shows the question."""
     checkpoint = _checkpoint_or_404(checkpoint_id)
-    if ActionForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
         name = checkpoint.name
         _commit_flashing(lambda: checkpoint_admin.delete_checkpoint(db.session, checkpoint), _("Checkpoint “%(name)s” deleted.", name=name))
-    return redirect(url_for(".index", slug=slug))
+        return redirect(url_for(".index", slug=slug))
+    return _page("manage_checkpoint.html", checkpoint=checkpoint, deleting=form, checkins=checkpoint_admin.checkin_count(db.session, checkpoint))
 
 
 @bp.get("/checkpoints/<int:checkpoint_id>/inside")
@@ -187,41 +187,42 @@ def _device_form() -> DeviceForm:
     return form
 
 
-def device_state(device: ScannerDevice, now) -> str:
-    if device.revoked_at is not None:
-        return _("Revoked")
-    if device.paired_at is not None:
-        return _("Active")
-    if device.pairing_expires_at is not None and device.pairing_expires_at > now:
-        return _("Waiting to be paired")
-    return _("Pairing link expired")
-
-
 @bp.route("/devices", methods=["GET", "POST"])
 @organizer_only
 def devices_page(slug: str):
     form = _device_form()
     if form.validate_on_submit():
-        checkpoint = checkpoint_admin.checkpoint_of(db.session, g.event, form.checkpoint_id.data) if form.checkpoint_id.data else None
         try:
             device, secret = devices.create_device(
-                db.session, g.event, name=form.name.data, kiosk=form.kiosk.data, checkpoint=checkpoint, created_by=current_user
+                db.session, g.event, name=form.name.data, kiosk=form.kiosk.data, checkpoint=_chosen_checkpoint(form), created_by=current_user
             )
         except RuleViolation as violation:
             db.session.rollback()
             attach_to_form(form, violation)
         else:
             db.session.commit()
-            return _pairing_page(device, secret)
-    now = utcnow()
-    listed = devices.event_devices(db.session, g.event)
-    return _page("manage_devices.html", form=form, devices=listed, states={d.id: device_state(d, now) for d in listed})
+            return _show_pairing(device, secret)
+    listed, now = devices.event_devices(db.session, g.event), utcnow()
+    return _page("manage_devices.html", form=form, devices=listed, states={d.id: devices.state_label(d, now) for d in listed})
 
 
-def _pairing_page(device: ScannerDevice, secret: str):
-    """Shown once, right after the secret is made: only its hash is stored."""
-    link = devices.pairing_url(secret)
-    response = _page("manage_device_pairing.html", device=device, link=link, qr=data_uri("image/svg+xml", qr_svg(link)))
+def _chosen_checkpoint(form: DeviceForm):
+    return checkpoint_admin.checkpoint_of(db.session, g.event, form.checkpoint_id.data) if form.checkpoint_id.data else None
+
+
+def _show_pairing(device: ScannerDevice, secret: str):
+    """POST/redirect/GET: reloading the page that shows the code shows it again instead of making another device."""
+    devices.keep_shown_secret(session, device, secret)
+    return redirect(url_for(".pairing", slug=g.event.slug, device_id=device.id))
+
+
+@bp.get("/devices/<int:device_id>/pairing-code")
+@organizer_only
+def pairing(slug: str, device_id: int):
+    device = _device_or_404(device_id)
+    secret = devices.shown_secret(db.session, session, device)
+    link = devices.pairing_url(secret) if secret else None
+    response = _page("manage_device_pairing.html", device=device, link=link, qr=data_uri("image/svg+xml", qr_svg(link)) if link else None)
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -232,20 +233,37 @@ def _device_or_404(device_id: int) -> ScannerDevice:
     return device
 
 
-@bp.post("/devices/<int:device_id>/pairing")
+@bp.route("/devices/<int:device_id>", methods=["GET", "POST"])
+@organizer_only
+def edit_device(slug: str, device_id: int):
+    device = _device_or_404(device_id)
+    form = _device_form()
+    if request.method == "GET":
+        form.name.data, form.checkpoint_id.data, form.kiosk.data = device.name, device.checkpoint_id or 0, device.kiosk
+    elif form.validate_on_submit() and commit_or_attach(
+        form, lambda: devices.change_device(db.session, device, name=form.name.data, kiosk=form.kiosk.data, checkpoint=_chosen_checkpoint(form))
+    ):
+        flash(_("“%(name)s” is saved. A paired device takes the change at its next sync.", name=device.name), "success")
+        return redirect(url_for(".devices_page", slug=slug))
+    return _page("manage_device_edit.html", device=device, form=form)
+
+
+@bp.route("/devices/<int:device_id>/pairing", methods=["GET", "POST"])
 @organizer_only
 def new_pairing(slug: str, device_id: int):
+    """Asks first: a new link cuts off the phone paired now, mid-door perhaps."""
     device = _device_or_404(device_id)
-    if not ActionForm().validate_on_submit():
-        return redirect(url_for(".devices_page", slug=slug))
-    try:
-        secret = devices.new_pairing(db.session, device)
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-        return redirect(url_for(".devices_page", slug=slug))
-    db.session.commit()
-    return _pairing_page(device, secret)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            secret = devices.new_pairing(db.session, device)
+        except RuleViolation as violation:
+            db.session.rollback()
+            flash(violation.message, "error")
+            return redirect(url_for(".devices_page", slug=slug))
+        db.session.commit()
+        return _show_pairing(device, secret)
+    return _page("manage_device_new_pairing.html", device=device, form=form)
 
 
 @bp.route("/devices/<int:device_id>/revoke", methods=["GET", "POST"])

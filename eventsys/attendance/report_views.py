@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, render_template
+from flask_babel import format_decimal
 
 from eventsys.accounts.models import EventRoleName
-from eventsys.attendance import reports
+from eventsys.attendance import reports, verdicts
 from eventsys.core.access import event_role_required
 from eventsys.events.models import EVENT_STATUS_LABELS
 from eventsys.extensions import db
@@ -30,7 +31,14 @@ def index(slug: str):
         event=g.event,
         status_labels=EVENT_STATUS_LABELS,
         rows=reports.session_rows(db.session, g.event),
+        format_decimal=format_decimal,  # "66,7" in Indonesian; the downloads keep plain numbers
     )
+
+
+@bp.app_template_global()
+def scan_note(scan, zone: str) -> str:
+    """For the scan log (manage_scans.html): a refused scan's stored detail in words."""
+    return verdicts.scan_note(scan, zone)
 
 
 @bp.get("/<any(people, sessions):kind>.csv")

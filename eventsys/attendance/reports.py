@@ -3,7 +3,11 @@
 Per person: every confirmed registration, and anyone else with a live check-in (a registration
 cancelled after its holder came stays on the record), with the first arrival and the first entry
 at each checkpoint, one column per checkpoint. Per session: each checkpoint with who may enter
-(confirmed registrations of its categories), who came, the share, and who is inside now.
+(confirmed registrations of its categories), who of them came, the share, and who is inside now.
+
+"Came" counts only the expected, as the arrivals page counts only confirmed delegates: someone
+checked in and cancelled since (or let in before their category was taken off the checkpoint) is
+not counted there, so the share never passes 100 %; the per-person report keeps them, with their state.
 
 Times are naive datetimes on the event's clock (Excel shows them as they are); CSV cells that a
 spreadsheet would run as a formula are quoted the way the registrant export does it.
@@ -17,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from eventsys.attendance.arrivals import checked_in_counts, checkpoints_of, entered, inside_counts, live_checkins
+from eventsys.attendance.arrivals import checkpoints_of, entered, inside_counts, live_checkins
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
 from eventsys.core.tabular import safe_cell
 from eventsys.core.timezones import to_local, zone_abbreviation
@@ -121,6 +125,34 @@ def expected_counts(session: Session, event: Event, checkpoints: list[Checkpoint
     }
 
 
+def checked_in_expected(session: Session, event: Event) -> dict[int, int]:
+    """Per checkpoint: the expected (confirmed, of a category allowed there) with a live entry there."""
+    lists_categories = exists().where(checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id)
+    allowed = exists().where(
+        checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id, checkpoint_categories.c.category_id == Registration.category_id
+    )
+    return dict(
+        session.execute(
+            select(CheckIn.checkpoint_id, func.count(func.distinct(CheckIn.registration_id)))
+            .join(Registration, Registration.id == CheckIn.registration_id)
+            .where(
+                *live_checkins(event, CheckIn.direction == Direction.IN),
+                Registration.state == RegistrationState.CONFIRMED,
+                or_(~lists_categories, allowed),
+            )
+            .group_by(CheckIn.checkpoint_id)
+        ).all()
+    )
+
+
+def share(came: int, expected: int) -> float | None:
+    """Percent with one decimal; 99.9 at most while anyone expected is missing (1,999 of 2,000 is not 100 %)."""
+    if not expected:
+        return None
+    percent = round(100 * came / expected, 1)
+    return min(percent, 99.9) if came < expected else percent
+
+
 def session_rows(session: Session, event: Event) -> list[dict]:
     checkpoints = checkpoints_of(session, event)
     titles = dict(
@@ -129,7 +161,7 @@ def session_rows(session: Session, event: Event) -> list[dict]:
         ).all()
     )
     expected = expected_counts(session, event, checkpoints)
-    checked_in = checked_in_counts(session, event)
+    checked_in = checked_in_expected(session, event)
     inside = inside_counts(session, event, checkpoints)
     rows = []
     for c in checkpoints:
@@ -140,7 +172,7 @@ def session_rows(session: Session, event: Event) -> list[dict]:
                 "session": titles.get(c.session_id, "") if c.session_id else "",
                 "expected": wanted,
                 "checked_in": came,
-                "percent": round(100 * came / wanted, 1) if wanted else None,
+                "percent": share(came, wanted),
                 "inside": inside.get(c.id) if c.policy == EntryPolicy.IN_OUT else None,
             }
         )

@@ -16,12 +16,13 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
-from eventsys.attendance import devices
+from eventsys.attendance import checkpoint_admin, checkpoints, devices
+from eventsys.attendance.forms import KIOSK_CHECKPOINT_HELP
 from eventsys.core.access import event_role_required, public
-from eventsys.core.form_base import BaseForm
+from eventsys.core.form_base import BaseForm, choice_id
 from eventsys.core.rules import RuleViolation, attach_to_form
 from eventsys.events.models import EventStatus
 from eventsys.events.services import event_by_slug_or_404
@@ -64,6 +65,7 @@ class PairBrowserForm(BaseForm):
         validators=[DataRequired(message=_l("Give the device a name, e.g. the door it stands at.")), Length(max=devices.MAX_NAME_LENGTH)],
         description=_l("For example the door it stands at: “Main entrance 1”."),
     )
+    checkpoint_id = SelectField(_l("Checkpoint"), description=KIOSK_CHECKPOINT_HELP, coerce=choice_id, default=0, validators=[Optional()])
     kiosk = BooleanField(_l("Kiosk: attendees scan their own QR code"))
 
 
@@ -194,9 +196,13 @@ def pair(secret: str):
 def pair_this_browser(slug: str):
     event = g.event
     form = PairBrowserForm()
+    form.checkpoint_id.choices = [(0, _("— choose on the scanner —"))] + [(c.id, c.name) for c in checkpoints.event_checkpoints(db.session, event)]
     if form.validate_on_submit():
+        checkpoint = checkpoint_admin.checkpoint_of(db.session, event, form.checkpoint_id.data) if form.checkpoint_id.data else None
         try:
-            device, token = devices.pair_browser(db.session, event, current_user, name=form.name.data, kiosk=form.kiosk.data)
+            device, token = devices.pair_browser(
+                db.session, event, current_user, name=form.name.data, kiosk=form.kiosk.data, checkpoint=checkpoint
+            )
         except RuleViolation as violation:
             db.session.rollback()
             attach_to_form(form, violation)

@@ -38,7 +38,7 @@ from eventsys.attendance.models import (
     ScannerDevice,
     ScanResult,
 )
-from eventsys.attendance.verdicts import message_for
+from eventsys.attendance.verdicts import CLOSED, LEFT, NO_ENTRY, NOT_OPEN, message_for, window_detail
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
@@ -156,9 +156,13 @@ def _live(ticket: Ticket) -> _Verdict:
 
 
 def _rules(checkpoint: Checkpoint, verdict: _Verdict, at: datetime) -> _Verdict:
-    refusal = rule_refusal({c.id for c in checkpoint.categories}, verdict.registration.category_id, *checkpoint_window(checkpoint), at)
+    opens_at, closes_at = checkpoint_window(checkpoint)
+    refusal = rule_refusal({c.id for c in checkpoint.categories}, verdict.registration.category_id, opens_at, closes_at, at)
     if refusal is not None:
-        return _Verdict(*refusal, verdict.ticket, verdict.registration)
+        result, detail = refusal
+        if detail in (NOT_OPEN, CLOSED):  # with the time, for the message and the log
+            detail = window_detail(detail, opens_at if detail == NOT_OPEN else closes_at)
+        return _Verdict(result, detail, verdict.ticket, verdict.registration)
     return verdict
 
 
@@ -214,8 +218,12 @@ def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source,
     ticket = verdict.ticket
     slot, refusal = _slot(session, event, checkpoint, ticket, direction, at, nonce)
     if refusal is not None:
-        previous = _latest(session, ticket, checkpoint) if refusal == ScanResult.ALREADY_CHECKED_IN else None
-        return _Verdict(refusal, "inside", ticket, verdict.registration, previous=previous)
+        previous = _latest(session, ticket, checkpoint)
+        if refusal == ScanResult.ALREADY_CHECKED_IN:
+            return _Verdict(refusal, "inside", ticket, verdict.registration, previous=previous)
+        if previous is not None and previous.direction == Direction.OUT:  # not inside: left already, when and where
+            return _Verdict(refusal, LEFT, ticket, verdict.registration, previous=previous)
+        return _Verdict(refusal, NO_ENTRY, ticket, verdict.registration)
     checkin = _insert_or_nothing(
         session,
         CheckIn,

@@ -1,19 +1,28 @@
 """What a scan's verdict says: the message staff read, and the JSON a scanner gets."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from flask_babel import gettext as _
 
 from eventsys.attendance.models import Direction, ScanResult
-from eventsys.core.i18n import local_time
+from eventsys.core.db import utcnow
+from eventsys.core.i18n import local_date, local_time
+from eventsys.core.timezones import to_local
 from eventsys.events.models import Event
 from eventsys.registration import tickets
 from eventsys.registration.models import Registration, RegistrationState
 
 if TYPE_CHECKING:
+    from eventsys.attendance.models import Scan
     from eventsys.attendance.scanning import ScanOutcome
+
+# The detail codes a refusal is stored with (Scan.detail), besides a registration's state, a ticket's
+# revoke reason, "category", "event:<name>" and an admission's slot. Only this module turns them into words.
+NOT_OPEN, CLOSED = "not open", "closed"  # outside the window, stored as "closed:2026-11-24T10:00:00Z" with its time
+LEFT, NO_ENTRY = "left", "no entry"  # an exit scan of someone not inside: left already, or never came in
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class Admission(NamedTuple):
@@ -35,10 +44,33 @@ def admission_of(checkin) -> Admission | None:
 
 
 def message_for(event: Event, outcome: ScanOutcome, detail: str = "") -> str:
-    return verdict_message(outcome.result, detail, event.timezone, checkin=admission_of(outcome.checkin), previous=admission_of(outcome.previous))
+    return verdict_message(outcome.result, detail, event.timezone, checkin=admission_of(outcome.checkin),
+                           previous=admission_of(outcome.previous), now=outcome.scan.scanned_at)
 
 
-def verdict_message(result: ScanResult, detail: str, zone: str, *, checkin: Admission | None = None, previous: Admission | None = None) -> str:
+def window_detail(code: str, moment: datetime | None) -> str:
+    """An outside-window refusal's detail: NOT_OPEN or CLOSED with the moment it opens or closed."""
+    return f"{code}:{_iso(moment)}" if moment is not None else code
+
+
+def _window(detail: str) -> tuple[str, datetime | None]:
+    code, _sep, moment = detail.partition(":")
+    try:
+        return code, datetime.strptime(moment, _ISO).replace(tzinfo=UTC)
+    except ValueError:  # stored before the time was added
+        return code, None
+
+
+def _when(at: datetime, zone: str, now: datetime) -> tuple[str, str | None]:
+    """'10:00 WIB', and the date when it was not on the day of `now` (on the event's clock); None when it was."""
+    same_day = to_local(at, zone).date() == to_local(now, zone).date()
+    return local_time(at, zone), None if same_day else local_date(at, zone)
+
+
+def verdict_message(result: ScanResult, detail: str, zone: str, *, checkin: Admission | None = None, previous: Admission | None = None,
+                    now: datetime | None = None) -> str:
+    """What staff read for a verdict; `now` is when the scan happened (an earlier day is named with its date)."""
+    now = now or utcnow()
     if result == ScanResult.OK:
         if checkin is not None and checkin.direction == Direction.OUT:
             return _("Exit recorded.")
@@ -46,11 +78,15 @@ def verdict_message(result: ScanResult, detail: str, zone: str, *, checkin: Admi
     if result == ScanResult.ALREADY_CHECKED_IN:
         if previous is None:
             return _("Already checked in.")
-        when = local_time(previous.at, zone)
+        time, date = _when(previous.at, zone, now)
         gate = previous.checkpoint_name
         if previous.direction == Direction.OUT:
-            return _("Already recorded leaving at %(time)s (%(gate)s).", time=when, gate=gate)
-        return _("Already checked in at %(time)s at %(gate)s.", time=when, gate=gate)
+            if date:
+                return _("Already recorded leaving on %(date)s at %(time)s (%(gate)s).", date=date, time=time, gate=gate)
+            return _("Already recorded leaving at %(time)s (%(gate)s).", time=time, gate=gate)
+        if date:
+            return _("Already checked in on %(date)s at %(time)s at %(gate)s.", date=date, time=time, gate=gate)
+        return _("Already checked in at %(time)s at %(gate)s.", time=time, gate=gate)
     if result == ScanResult.REVOKED:
         if detail == str(RegistrationState.CANCELLED):
             return _("This registration was cancelled.")
@@ -64,14 +100,50 @@ def verdict_message(result: ScanResult, detail: str, zone: str, *, checkin: Admi
             return _("This ticket is for another event: %(name)s.", name=detail[len("event:"):])
         return _("This delegate's category may not enter here.")
     if result == ScanResult.OUTSIDE_WINDOW:
-        if detail == "not open":
-            return _("This checkpoint is not open yet.")
-        return _("This checkpoint is closed.")
+        return _window_message(detail, zone, now)
     if result == ScanResult.NOT_INSIDE:
-        return _("This person is not inside: no entry was recorded.")
+        return _not_inside_message(detail, zone, previous, now)
     if result == ScanResult.INVALID_SIGNATURE:
         return _("Forged or damaged ticket: the signature does not match this event.")
     return _("Unknown code: no ticket of this event has it.")
+
+
+def _window_message(detail: str, zone: str, now: datetime) -> str:
+    code, moment = _window(detail)
+    if code == NOT_OPEN:
+        if moment is None:
+            return _("This checkpoint is not open yet.")
+        time, date = _when(moment, zone, now)
+        if date:
+            return _("This checkpoint is not open yet: it opens on %(date)s at %(time)s.", date=date, time=time)
+        return _("This checkpoint is not open yet: it opens at %(time)s.", time=time)
+    if moment is None:
+        return _("This checkpoint is closed.")
+    time, date = _when(moment, zone, now)
+    if date:
+        return _("This checkpoint is closed: it closed on %(date)s at %(time)s.", date=date, time=time)
+    return _("This checkpoint is closed: it closed at %(time)s.", time=time)
+
+
+def _not_inside_message(detail: str, zone: str, previous: Admission | None, now: datetime) -> str:
+    if detail != LEFT:
+        return _("This person is not inside: no entry was recorded.")
+    if previous is None:
+        return _("Not inside: already left, and has not entered since.")
+    time, date = _when(previous.at, zone, now)
+    if date:
+        return _("Not inside: left on %(date)s at %(time)s (%(gate)s), and has not entered since.",
+                 date=date, time=time, gate=previous.checkpoint_name)
+    return _("Not inside: left at %(time)s (%(gate)s), and has not entered since.", time=time, gate=previous.checkpoint_name)
+
+
+def scan_note(scan: Scan, zone: str) -> str:
+    """The scan log's line under a refused scan: its stored detail as the message staff saw, in the reader's language."""
+    if scan.result == ScanResult.OK or not scan.detail:
+        return ""
+    checkin = scan.checkin  # for a refusal: the earlier admission that refused it
+    previous = None if checkin is None else Admission(checkin.id, checkin.at, checkin.checkpoint_id, checkin.checkpoint.name, checkin.direction)
+    return verdict_message(scan.result, scan.detail, zone, previous=previous, now=scan.scanned_at)
 
 
 def _organization(registration: Registration) -> tuple[str, str]:

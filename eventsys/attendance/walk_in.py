@@ -7,9 +7,16 @@ registration, but not the ones meant for strangers online: the registration wind
 on the day, after online registration has closed), the approval step (staff facing the person
 are the approval; check-in staff may only pick categories that need none) and the event's extra
 questions (the desk form is short on purpose).
+
+The desk form sent twice (Back, then Send again; or a double click) makes one registration: the
+personal-link secret of a walk-in is derived from the form's nonce, so the second request finds the
+registration by it, and the unique constraint on its hash stops two that race.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +66,28 @@ class WalkInData:
     locale: str = "id"
 
 
+@dataclass
+class WalkIn:
+    registration: Registration
+    ticket: Ticket | None  # None only when the registration was cancelled since
+    repeated: bool = False  # the same form was sent before: this is the registration it made
+
+
+def submission_secret(key: str, event: Event, nonce: str) -> str:
+    """The personal-link secret of the walk-in one desk form makes: the same for the same form, unguessable without the key."""
+    digest = hmac.new(key.encode(), f"walk-in:{event.id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _made_by(session: Session, event: Event, secret: str) -> Registration | None:
+    registration = session.scalar(select(Registration).where(Registration.manage_token_hash == hash_secret(secret)))
+    return registration if registration is not None and registration.event_id == event.id else None
+
+
+def _repeated(registration: Registration) -> WalkIn:
+    return WalkIn(registration, registration.ticket, repeated=True)
+
+
 def has_email(registration: Registration) -> bool:
     return not registration.email.endswith("@" + NO_EMAIL_DOMAIN)
 
@@ -85,9 +114,12 @@ def _organization(session: Session, data: WalkInData) -> Organization | None:
 
 
 def register_walk_in(
-    session: Session, event: Event, data: WalkInData, *, organizer: bool, now: datetime | None = None
-) -> tuple[Registration, Ticket]:
-    """A confirmed registration with its ticket; the caller commits. Nothing is stored when a rule is broken."""
+    session: Session, event: Event, data: WalkInData, *, organizer: bool, secret: str | None = None, now: datetime | None = None
+) -> WalkIn:
+    """A confirmed registration with its ticket; the caller commits. Nothing is stored when a rule is broken.
+
+    `secret` (see submission_secret) makes it idempotent: a registration made with it before is returned, `repeated`.
+    """
     now = now or utcnow()
     name = " ".join((data.name or "").split())
     if not name:
@@ -95,6 +127,10 @@ def register_walk_in(
     if not data.consent:
         raise RuleViolation(_("The attendee must agree to the processing of their data."), "consent")
     settings = services.lock_event(session, event)
+    secret = secret or new_secret()
+    earlier = _made_by(session, event, secret)
+    if earlier is not None:
+        return _repeated(earlier)
     email = (data.email or "").strip().lower()
     if email:
         existing = services.find_registration(session, event, email)
@@ -113,7 +149,6 @@ def register_walk_in(
             _("“%(category)s” has no free seat. An organizer can raise the capacity in the registration settings.", category=category.name),
             "category_id",
         )
-    secret = new_secret()
     registration = Registration(
         event_id=event.id,
         category_id=category.id,
@@ -128,11 +163,13 @@ def register_walk_in(
         manage_token_hash=hash_secret(secret),
         consent_at=now,
     )
-    session.add(registration)
     try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # the same email registered online a moment ago
+        with session.begin_nested():  # added inside: begin_nested() flushes what is pending outside the savepoint
+            session.add(registration)
+    except IntegrityError:  # the same form sent again, or the same email registered online, a moment ago
+        earlier = _made_by(session, event, secret)
+        if earlier is not None:
+            return _repeated(earlier)
         existing = services.find_registration(session, event, email) if email else None
         if existing is None:
             raise
@@ -140,7 +177,7 @@ def register_walk_in(
     ticket = tickets.issue_ticket(session, registration)
     if email:
         notifications.notify(session, registration, "confirmation", link_secret=secret)
-    return registration, ticket
+    return WalkIn(registration, ticket)
 
 
 def desk_search(session: Session, event: Event, text: str) -> list[Registration]:
