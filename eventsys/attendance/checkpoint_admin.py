@@ -1,7 +1,8 @@
 """The organizer's checkpoints: create, change and delete them, with the rules that keep them sensible.
 
-A checkpoint tied to an agenda session and left without a window opens half an hour before the
-session starts and closes when it ends. A checkpoint with check-ins is never deleted (its
+A checkpoint given an agenda session with both times empty takes the session's window (half an hour
+before it starts until it ends) once, when the session is chosen; times cleared later mean no
+limit. A checkpoint with check-ins is never deleted (its
 check-ins are the attendance record); closing its window stops it instead.
 """
 from __future__ import annotations

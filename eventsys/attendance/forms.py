@@ -34,7 +34,7 @@ RESULT_LABELS = {
     ScanResult.OK: _l("Admitted"), ScanResult.ALREADY_CHECKED_IN: _l("Already checked in"),
     ScanResult.REVOKED: _l("Cancelled or revoked ticket"), ScanResult.NOT_ALLOWED_HERE: _l("Not allowed here"),
     ScanResult.OUTSIDE_WINDOW: _l("Outside the opening hours"), ScanResult.UNKNOWN: _l("Unknown code"),
-    ScanResult.INVALID_SIGNATURE: _l("Forged or damaged code"), ScanResult.NOT_INSIDE: _l("Exit without entry"),
+    ScanResult.INVALID_SIGNATURE: _l("Forged or damaged code"), ScanResult.NOT_INSIDE: _l("Not inside"),
 }
 CHANGE_LABELS = {ChangeAction.UNDO: _l("Undone"), ChangeAction.RESTORE: _l("Restored"), ChangeAction.MANUAL: _l("Recorded by hand")}
 

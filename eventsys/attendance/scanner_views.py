@@ -106,7 +106,7 @@ def scanner_strings() -> dict[str, str]:
         "outside_window": _("This checkpoint is not open now"),
         "unknown": _("Unknown code"),
         "invalid_signature": _("Forged or damaged code"),
-        "not_inside": _("Not inside: no entry was recorded"),
+        "not_inside": _("Not inside"),
         "error": _("Could not check this code"),
         "checked_in_at": _("Checked in at %(time)s, %(gate)s"),
         "exit_at": _("Left at %(time)s, %(gate)s"),

@@ -95,7 +95,8 @@ function useBootstrap(data) {
   const checkpoints = data.checkpoints || [];
   const known = (id) => checkpoints.some((c) => String(c.id) === String(id));
   let chosen = store.remember(slug, "checkpoint");
-  if (!known(chosen)) chosen = data.device && known(data.device.checkpoint_id) ? data.device.checkpoint_id : null;
+  const assigned = data.device && known(data.device.checkpoint_id) ? data.device.checkpoint_id : null;
+  if (!known(chosen) || (state.kiosk && assigned)) chosen = assigned; // a kiosk stands where the organizer put it
   if (!chosen && checkpoints.length === 1) chosen = checkpoints[0].id;
   ui.fillCheckpoints(checkpoints, chosen);
   showDirection();
