@@ -1,10 +1,13 @@
 """Moderation: the queue (pending, failed apart), approve / reject with a reason, decisions changed later, mail to exhibitors."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from eventsys.core.i18n import local_time
 from eventsys.core.models import OutboxMessage
 from eventsys.core.rules import RuleViolation
+from eventsys.core.storage import get_storage
 from eventsys.exhibition import moderation
 from eventsys.exhibition.models import MediaItem, MediaState
 from eventsys.extensions import db
@@ -57,6 +60,22 @@ def test_the_queue_shows_pending_booth_and_stage_items_and_failed_ones_apart(app
     assert {stage.id, pending.id} == {i.id for i in moderation.queue(fresh(), event)}
     assert [i.id for i in moderation.failed(fresh(), event)] == [failed.id]
     assert approved.id in {i.id for i in moderation.decided(fresh(), event)}
+
+
+def test_the_moderator_watches_the_video_and_opens_the_poster_before_deciding(app, client, desk):
+    event, booth = desk["event"], desk["booth"]
+    storage = get_storage(app)
+    video = make_media(booth, "video", "pending", title="Video PSC 119", file_key=storage.save(b"\x00\x00\x00\x18ftypmp42", ".mp4"))
+    poster = make_media(booth, "poster", "pending", title="Poster PSC 119", file_key=storage.save(b"\xff\xd8\xff poster", ".jpg"))
+    sign_in(client, desk["organizer"])
+    page = text(client.get(url(event)))
+    video_url, poster_url = f"/exhibition/{event.slug}/media/{video.id}", f"/exhibition/{event.slug}/media/{poster.id}"
+    watch = re.search(r'data-testid="moderation-watch">.*?</details>', page, re.S).group(0)
+    assert f'src="{video_url}"' in watch and tr(app, "Watch the video") in watch
+    assert f'href="{poster_url}"' in page and tr(app, "Open the whole file") in page
+    assert client.get(video_url).data == b"\x00\x00\x00\x18ftypmp42"  # the organizer may fetch a pending file
+    assert client.get(poster_url).data == b"\xff\xd8\xff poster"
+    assert app.test_client().get(video_url).status_code == 404  # nobody else may
 
 
 def test_approving_records_who_and_when_and_mails_each_exhibitor_in_their_language(app, client, desk):
