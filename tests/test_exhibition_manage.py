@@ -115,7 +115,9 @@ def test_deleting_a_pavilion_keeps_its_booths_without_one(app, staff, show):
     event = show["event"]
     pavilion = make_pavilion(event, "Kabupaten/Kota")
     pavilion_id, booth_id = pavilion.id, make_booth(event, show["cirebon"], pavilion).id
-    response = staff.post(url(event, f"/pavilions/{pavilion_id}/delete"), follow_redirects=True)
+    unticked = staff.post(url(event, f"/pavilions/{pavilion_id}/delete"), follow_redirects=True)  # the box next to Delete not ticked
+    assert tr(app, "Tick the box to confirm.") in text(unticked) and fresh().get(Pavilion, pavilion_id) is not None
+    response = staff.post(url(event, f"/pavilions/{pavilion_id}/delete"), data={"confirm": "y"}, follow_redirects=True)
     assert tr(app, "Pavilion %(name)s deleted; its %(count)d booths stay in the hall without a pavilion.",
               name="Kabupaten/Kota", count=1) in text(response)
     session = fresh()
@@ -127,7 +129,7 @@ def test_a_pavilion_of_another_event_is_not_found(app, staff, show, make_event):
     other = make_exhibition(app, make_event)
     pavilion = make_pavilion(other, "Startup")
     assert staff.get(url(show["event"], f"/pavilions/{pavilion.id}")).status_code == 404
-    assert staff.post(url(show["event"], f"/pavilions/{pavilion.id}/delete")).status_code == 404
+    assert staff.post(url(show["event"], f"/pavilions/{pavilion.id}/delete"), data={"confirm": "y"}).status_code == 404
     assert fresh().get(Pavilion, pavilion.id) is not None
 
 
@@ -213,12 +215,14 @@ def test_a_booth_with_media_is_not_deleted_an_empty_one_is(app, staff, show):
     event = show["event"]
     full, empty = make_booth(event, show["cirebon"]), make_booth(event, show["makassar"])
     make_media(full, "poster", "approved")
-    refused = staff.post(url(event, f"/booths/{full.id}/delete"), follow_redirects=True)
+    refused = staff.post(url(event, f"/booths/{full.id}/delete"), data={"confirm": "y"}, follow_redirects=True)
     assert tr(app, "This booth has %(count)d media items. Delete them (or ask the exhibitor to) before deleting the booth.",
               count=1) in text(refused)
     assert fresh().get(Booth, full.id) is not None
     empty_id = empty.id
-    assert staff.post(url(event, f"/booths/{empty_id}/delete")).status_code == 302
+    assert staff.post(url(event, f"/booths/{empty_id}/delete")).status_code == 302  # not ticked: nothing happens
+    assert fresh().get(Booth, empty_id) is not None
+    assert staff.post(url(event, f"/booths/{empty_id}/delete"), data={"confirm": "y"}).status_code == 302
     assert fresh().get(Booth, empty_id) is None
 
 

@@ -200,7 +200,9 @@ def test_programmes_are_added_edited_reordered_and_deleted(app, exhibit, signed_
     assert field_errors(bad, "title") == [tr(app, "Enter the programme's title.")]
 
     gone = rows[1].id
-    assert client.post(f"{url}/{gone}/delete").status_code == 302
+    assert tr(app, "Tick the box to confirm.") in text(client.post(f"{url}/{gone}/delete", follow_redirects=True))
+    assert fresh().get(QuickWin, gone) is not None
+    assert client.post(f"{url}/{gone}/delete", data={"confirm": "y"}).status_code == 302
     assert fresh().get(QuickWin, gone) is None
     assert "PSC 119 Cirebon" in text(client.get(url))
 
@@ -228,7 +230,10 @@ def test_an_exhibitor_edits_and_deletes_its_media_with_the_files(app, exhibit, s
 
     key, item_id = item.file_key, item.id
     assert storage.exists(key)
-    assert client.post(f"{url}/delete").status_code == 302
+    unticked = client.post(f"{url}/delete", follow_redirects=True)  # a mistaken click keeps the video
+    assert tr(app, "Tick the box to confirm.") in text(unticked) and storage.exists(key) and fresh().get(MediaItem, item_id)
+    assert 'data-testid="confirm-box"' in text(client.get(booth_url(exhibit, "/media")))
+    assert client.post(f"{url}/delete", data={"confirm": "y"}).status_code == 302
     assert fresh().get(MediaItem, item_id) is None and not storage.exists(key)
 
 
@@ -254,9 +259,9 @@ def test_the_stage_page_is_for_organizers(exhibit, signed_in):
     assert page.status_code == 200 and "Tari Topeng" in text(page) and 'data-stage="1"' in text(page)
     exhibitor = signed_in(exhibit["exhibitor_a"])
     assert exhibitor.get("/exhibit/pameran/stage").status_code == 403
-    assert exhibitor.post(f"/exhibit/pameran/stage/{item.id}/delete").status_code == 403
+    assert exhibitor.post(f"/exhibit/pameran/stage/{item.id}/delete", data={"confirm": "y"}).status_code == 403
     item_id = item.id
-    assert organizer.post(f"/exhibit/pameran/stage/{item_id}/delete").status_code == 302
+    assert organizer.post(f"/exhibit/pameran/stage/{item_id}/delete", data={"confirm": "y"}).status_code == 302
     assert fresh().get(MediaItem, item_id) is None
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from eventsys.attendance.checkpoint_admin import POLICY_LABELS
 from eventsys.attendance.models import ChangeAction, CheckInSource, Direction, EntryPolicy, ScanResult
-from eventsys.core.form_base import DATETIME_FORMATS, BaseForm, MultiCheckboxField, choice_id
+from eventsys.core.form_base import DATETIME_FORMATS, BaseForm, MultiCheckboxField, TickToConfirmForm, choice_id
 from eventsys.core.rules import RuleViolation
 from eventsys.registration.phones import normalize_mobile
 
@@ -64,10 +64,7 @@ class ActionForm(BaseForm):
     """A button that only needs the CSRF token (revoke, delete, add the entrance)."""
 
 
-class ConfirmForm(BaseForm):
-    """An action that cannot be taken back: its confirmation page's button (or a ticked box) sends confirm."""
-
-    confirm = BooleanField(validators=[DataRequired(message=_l("Tick the box to confirm."))])
+ConfirmForm = TickToConfirmForm  # its confirmation page's button (or a ticked box) sends confirm
 
 
 # Checkpoints and devices.

@@ -1,7 +1,9 @@
 """What every form shares: NUL-free text and id choices that fail politely."""
 from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import BooleanField, SelectMultipleField
+from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -57,3 +59,15 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class TickToConfirmForm(BaseForm):
+    """An action that cannot be taken back: the box next to its button must be ticked (works without JavaScript)."""
+
+    confirm = BooleanField(validators=[DataRequired(message=_l("Tick the box to confirm."))])
+
+    def refusal(self) -> str:
+        """What to tell someone whose post was refused: the box, or an expired form."""
+        if self.confirm.errors:
+            return str(self.confirm.errors[0])
+        return str(_l("Your form has expired or did not come from this site. Reload the page and send it again."))

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import event_role_required
+from eventsys.core.form_base import TickToConfirmForm
 from eventsys.core.images import human_size
 from eventsys.core.rules import commit_or_attach
 from eventsys.core.timezones import form_local, form_utc
@@ -39,7 +40,7 @@ def thumb_url(item) -> str | None:
 
 def _flash_problems(form) -> bool:
     """Show a refused button's messages (a rule of the service, an expired form) as flashes; True when there were any."""
-    problems = list(form.form_errors)
+    problems = list(form.form_errors) + [str(e) for e in getattr(getattr(form, "confirm", None), "errors", ())]
     csrf = getattr(form, "csrf_token", None)  # absent when CSRF is switched off (tests)
     if csrf is not None and csrf.errors:
         problems.append(_("Your form has expired or did not come from this site. Reload the page and send it again."))
@@ -113,7 +114,7 @@ def pavilions(slug: str):
         flash(_("Pavilion %(name)s added.", name=form.name.data), "success")
         return redirect(url_for("exhibition_manage_views.pavilions", slug=slug))
     return _page("manage_pavilions.html", status=400 if form.errors else 200, form=form,
-                 pavilions=setup.pavilions_for(db.session, g.event), delete_form=ConfirmForm())
+                 pavilions=setup.pavilions_for(db.session, g.event), delete_form=TickToConfirmForm(formdata=None))
 
 
 @bp.route("/pavilions/<int:pavilion_id>", methods=["GET", "POST"])
@@ -126,14 +127,14 @@ def edit_pavilion(slug: str, pavilion_id: int):
         flash(_("Changes saved."), "success")
         return redirect(url_for("exhibition_manage_views.pavilions", slug=slug))
     return _page("manage_pavilion.html", status=400 if form.errors else 200, form=form, pavilion=pavilion,
-                 delete_form=ConfirmForm())
+                 delete_form=TickToConfirmForm(formdata=None))
 
 
 @bp.post("/pavilions/<int:pavilion_id>/delete")
 @organizer_only
 def delete_pavilion(slug: str, pavilion_id: int):
     pavilion = _pavilion_or_404(pavilion_id)
-    form = ConfirmForm()
+    form = TickToConfirmForm()
     if form.validate_on_submit():
         name = pavilion.name
         moved = setup.delete_pavilion(db.session, pavilion)
@@ -182,7 +183,7 @@ def booths(slug: str):
 def _booth_page(booth, form, invite_form, link=None, status=200):
     return _page("manage_booth.html", status=status, booth=booth, form=form, invite_form=invite_form, link=link,
                  exhibitors=setup.exhibitors_of(db.session, booth), invitations=setup.open_invitations_of(db.session, booth),
-                 media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=ConfirmForm())
+                 media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=TickToConfirmForm(formdata=None))
 
 
 def _booth_form(booth, submitted: bool = False) -> BoothEditForm:
@@ -220,7 +221,7 @@ def edit_booth(slug: str, booth_id: int):
 @organizer_only
 def delete_booth(slug: str, booth_id: int):
     booth = _booth_or_404(booth_id)
-    form = ConfirmForm()
+    form = TickToConfirmForm()
     name = booth.name
     if form.validate_on_submit() and commit_or_attach(form, lambda: setup.delete_booth(db.session, booth)):
         flash(_("Booth %(name)s deleted.", name=name), "success")

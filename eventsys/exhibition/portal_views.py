@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import event_role_required
+from eventsys.core.form_base import TickToConfirmForm
 from eventsys.core.images import human_size
 from eventsys.core.rules import RuleViolation, attach_to_form, commit_or_attach
 from eventsys.core.storage import get_storage
@@ -149,10 +150,11 @@ def edit_programme(slug: str, booth_id: int, programme_id: int):
                    status=400 if request.method == "POST" else 200)
 
 
-def _button_action(booth: Booth, action) -> None:
-    form = ButtonForm()
+def _button_action(booth: Booth, action, form=None) -> None:
+    form = form or ButtonForm()
     if not form.validate_on_submit():
-        flash(_("Your form has expired or did not come from this site. Reload the page and send it again."), "error")
+        flash(form.refusal() if isinstance(form, TickToConfirmForm) else
+              _("Your form has expired or did not come from this site. Reload the page and send it again."), "error")
         return
     try:
         action()
@@ -169,7 +171,7 @@ def delete_programme(slug: str, booth_id: int, programme_id: int):
     booth = booth_or_404(booth_id)
     programme = _programme_or_404(booth, programme_id)
     title = programme.title
-    _button_action(booth, lambda: portal.delete_programme(db.session, current_user, programme))
+    _button_action(booth, lambda: portal.delete_programme(db.session, current_user, programme), TickToConfirmForm())
     if db.session.get(QuickWin, programme_id) is None:
         flash(_("The programme “%(title)s” is deleted.", title=title), "success")
     return redirect(url_for(".programmes", slug=slug, booth_id=booth.id))

@@ -20,10 +20,11 @@ from flask_login import current_user
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import event_role_required
+from eventsys.core.form_base import TickToConfirmForm
 from eventsys.core.rules import RuleViolation, commit_or_attach
 from eventsys.exhibition import portal, services, uploads
 from eventsys.exhibition.models import MediaKind
-from eventsys.exhibition.portal_forms import ButtonForm, LinkForm, MediaForm
+from eventsys.exhibition.portal_forms import LinkForm, MediaForm
 from eventsys.exhibition.portal_views import _render, booth_or_404
 from eventsys.extensions import db
 
@@ -118,9 +119,9 @@ def edit_media(slug: str, booth_id: int, media_id: int):
 
 
 def _delete_item(item) -> bool:
-    form = ButtonForm()
+    form = TickToConfirmForm()  # a deleted video is gone with its file: the box next to the button must be ticked
     if not form.validate_on_submit():
-        flash(_("Your form has expired or did not come from this site. Reload the page and send it again."), "error")
+        flash(form.refusal(), "error")
         return False
     try:
         keys = portal.delete_media(db.session, current_user, item)
