@@ -13,7 +13,11 @@ from PIL import Image
 from eventsys.core.storage import get_storage
 from eventsys.exhibition.video import make_test_video
 
-__all__ = ["make_test_video", "mp4", "webm", "truncated_mp4", "jpeg_with_gps", "png_bytes", "png_bomb", "svg_with_script",
+# What processing tells the exhibitor about a cut-off video (models.MEDIA_PROBLEMS["video_truncated"]).
+TRUNCATED = ("The video file is incomplete: it was cut off while being saved or copied. "
+             "Export it again as MP4 (H.264) or WebM and upload the new file.")
+
+__all__ = ["TRUNCATED", "make_test_video", "mp4", "webm", "truncated_mp4", "jpeg_with_gps", "png_bytes", "png_bomb", "svg_with_script",
            "html_page", "exe_bytes", "pdf_bytes", "write", "files_in", "s3_server", "s3_app"]
 
 

@@ -14,6 +14,7 @@ from eventsys.exhibition.models import MediaItem, MediaKind, MediaState
 from eventsys.extensions import db
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor
 from tests.exhibition_media_helpers import (
+    TRUNCATED,
     exe_bytes,
     files_in,
     html_page,
@@ -36,8 +37,6 @@ MB = 1024 * 1024
 
 NOT_VIDEO = "This file is not an MP4, MOV or WebM video. Export the video as MP4 (H.264) or WebM and try again."
 NOT_POSTER = "This file is not a JPEG or PNG picture or a PDF. Save the poster in one of these formats and try again."
-TRUNCATED = ("The video file is incomplete: it was cut off while being saved or copied. "
-             "Export it again as MP4 (H.264) or WebM and upload the new file.")
 
 
 @pytest.fixture

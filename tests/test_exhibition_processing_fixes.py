@@ -19,12 +19,10 @@ from eventsys.exhibition import media, processing
 from eventsys.exhibition.models import MediaItem, MediaKind, MediaState
 from eventsys.extensions import db
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor, make_media
-from tests.exhibition_media_helpers import files_in, png_bytes, truncated_mp4, write
+from tests.exhibition_media_helpers import TRUNCATED, files_in, png_bytes, truncated_mp4, write
 from tests.helpers import fresh, sign_in, text, tr
 
 MB = 1024 * 1024
-TRUNCATED = ("The video file is incomplete: it was cut off while being saved or copied. "
-             "Export it again as MP4 (H.264) or WebM and upload the new file.")
 HEVC_NOTE = ("This video is HEVC (H.265): Firefox, and Chrome on computers without an HEVC decoder, cannot play it. "
              "For every visitor, export it as MP4 (H.264); on an iPhone choose Settings › Camera › Formats › Most Compatible.")
 

@@ -84,9 +84,19 @@ def write_phase(session):
     scans a second on 2 cores, a lock convoy; not kept.)
     """
     if request.environ.pop(_DEFERRED, False) and session.get_bind().dialect.name == "sqlite":
-        connection = session.connection()
-        connection.exec_driver_sql("COMMIT")  # nothing written yet: ends the read snapshot only
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(session.connection())  # nothing written yet: ends the read snapshot only
+    with _rolled_back_on_error(session):
+        yield
+
+
+def _begin_immediate(connection) -> None:
+    """End the transaction just begun (nothing written in it) and start one holding SQLite's write lock."""
+    connection.exec_driver_sql("COMMIT")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def _rolled_back_on_error(session):
     try:
         yield
     except BaseException:
@@ -125,10 +135,6 @@ def immediate_transaction(session):
         raise RuntimeError("immediate_transaction: the session is already in a transaction; commit or roll back first")
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("COMMIT")  # the transaction just begun: nothing read in it yet
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    try:
+        _begin_immediate(connection)  # the transaction just begun: nothing read in it yet
+    with _rolled_back_on_error(session):
         yield
-    except BaseException:
-        session.rollback()
-        raise
