@@ -11,7 +11,7 @@ from eventsys.events.models import EventKind, EventStatus, Organization, Organiz
 from eventsys.exhibition import visits
 from eventsys.exhibition.models import Booth, BoothDimension, MediaItem, MediaKind, MediaState, QuickWin, Visit
 from eventsys.extensions import db
-from tests.conftest import utc
+from tests.conftest import IsolatedClient, utc
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor, make_media, make_pavilion, make_vote
 from tests.helpers import fresh, recorded_statements, sign_in, text, tr
 
@@ -169,6 +169,17 @@ def test_after_the_closing_the_top_booths_are_the_final_result(app, client, make
 
 
 # The booth page
+
+
+def test_a_signed_in_visitor_finds_name_and_address_filled_in(open_hall, app, make_user):
+    event, b = open_hall
+    app.test_client_class = IsolatedClient  # each request its own app context, as in production
+    visitor = make_user(email="dewi@bappeda.go.id", name="Dewi Lestari")
+    signed = sign_in(app.test_client(), visitor)
+    page = text(signed.get(booth_url(b["ambon"])))
+    assert page.count('value="dewi@bappeda.go.id"') == 2  # the vote and the guestbook form
+    assert 'value="Dewi Lestari"' in page
+    assert 'value="dewi@bappeda.go.id"' not in text(app.test_client().get(booth_url(b["ambon"])))  # not for anyone else
 
 
 def test_the_booth_page_shows_programmes_contacts_and_only_approved_items(open_hall, client, app):

@@ -124,11 +124,18 @@ def render_booth(visible: Visible, booth: Booth, vote_form: VoteForm | None = No
         votes=hall.vote_counts(db.session, visible.event).get(booth.id, 0) if visible.exhibition.voting_enabled else None,
         vote_closed=voting_closed_reason(visible.exhibition, visible.event),
         messages_closed=messages_closed_reason(visible.exhibition, visible.event),
-        vote_form=vote_form or VoteForm(formdata=None), message_form=message_form or MessageForm(formdata=None),
+        vote_form=vote_form or VoteForm(formdata=None, **_known()), message_form=message_form or MessageForm(formdata=None, **_known(True)),
     )
     if count_visit:
         _count(visible.event, booth.id, None, cookie)
     return _set_cookie(current_app.make_response((body, status)), cookie.get("value"))
+
+
+def _known(with_name: bool = False) -> dict:
+    """A signed-in visitor's address (and name) filled in on the vote and guestbook forms."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"email": current_user.email, **({"name": current_user.name} if with_name else {})}
 
 
 def _booth_body(visible: Visible, booth: Booth, labels: dict) -> str:
