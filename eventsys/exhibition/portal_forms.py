@@ -32,7 +32,7 @@ class BoothForm(BaseForm):
         Optional(), Length(max=30, message=_l("Shorten this to %(max)d characters.", max=30)),
         Regexp(r"^\+?[0-9 ()./-]{5,30}$", message=_l("Enter a phone number with digits only, e.g. +62 231 123456."))])
     website = URLField(_l("Website"), description=_l("https://… or http://…"), validators=[Optional()])
-    logo = FileField(_l("Logo (PNG, JPEG or WebP)"), render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    logo = FileField(_l("A new logo"), render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_logo = BooleanField(_l("Remove the current logo"))
 
     def __init__(self, *args, **kwargs):

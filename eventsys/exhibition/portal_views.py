@@ -46,7 +46,7 @@ def _render(template: str, status: int = 200, **context):
         template, event=event, exhibition=exhibition, phase=services.phase(exhibition, event),
         closed=portal.edits_closed(current_user, event, exhibition), is_staff=services.is_staff(current_user, event),
         dimension_labels=DIMENSION_LABELS, state_labels=portal.MEDIA_STATE_LABELS, kind_labels=portal.MEDIA_KIND_LABELS,
-        human_size=human_size, button=ButtonForm(formdata=None), **context,
+        human_size=human_size, logo_max=portal.LOGO_MAX_BYTES, button=ButtonForm(formdata=None), **context,
     )
     return _no_store(make_response(page, status))
 
