@@ -93,6 +93,8 @@ def test_the_rule_is_saved_through_the_form_and_bad_values_are_explained(app, fg
     too_many = web.post(url(event), data={"enabled": "y", "checkpoints": [checkpoints["day1"].id, checkpoints["day2"].id], "minimum": "3"})
     assert too_many.status_code == 400
     assert field_errors(too_many, "minimum") == [tr(app, "The minimum must be between 1 and the number of chosen checkpoints (%(num)d). Leave it empty to require all of them.", num=2)]
+    huge = web.post(url(event), data={"enabled": "y", "checkpoints": [checkpoints["day1"].id], "minimum": "5000"})
+    assert field_errors(huge, "minimum") == [tr(app, "Enter a number from 1 to the number of chosen checkpoints.")]  # not "from 1 up"
     nothing = web.post(url(event), data={"enabled": "y", "minimum": ""})
     assert nothing.status_code == 400
     assert tr(app, "Choose the checkpoints a delegate must attend to earn a certificate.") in text(nothing)

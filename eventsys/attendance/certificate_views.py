@@ -37,7 +37,7 @@ class CertificateRuleForm(BaseForm):
     minimum = IntegerField(
         _l("At least how many of them"),
         description=_l("Leave empty to require all of them."),
-        validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Enter a number from 1 up."))],
+        validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to the number of chosen checkpoints."))],
     )
     title = StringField(
         _l("Title"), description=_l("Leave empty for “Certificate of Attendance” in the delegate's language."),
