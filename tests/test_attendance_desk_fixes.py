@@ -280,6 +280,17 @@ def test_reloading_the_pairing_page_shows_the_same_code_and_makes_no_second_devi
     assert 'data-testid="pairing-gone"' in used and links[0] not in used
 
 
+def test_the_pairing_link_uses_the_address_the_organizer_opened(web, organizer, make_checkpoint):
+    user, event = organizer  # at the venue: the laptop serving eventsys is reached on the Wi-Fi's address
+    entrance = make_checkpoint(event)
+    venue = {"Host": "192.168.1.10:5000"}
+    assert web.post("/login", data={"email": user.email, "password": PASSWORD}, headers=venue).status_code == 302
+    added = web.post(f"{base(event)}/devices", data={"name": "Pintu utama 1", "checkpoint_id": str(entrance.id)}, headers=venue)
+    page = text(web.get(added.headers["Location"], headers=venue))
+    link = unescape(re.search(r'data-testid="pairing-link">(.*?)</p>', page).group(1))
+    assert link.startswith("http://192.168.1.10:5000/scan/pair/")  # not PUBLIC_BASE_URL's 127.0.0.1, which no phone can open
+
+
 # 5. The walk-in form speaks to the staff.
 
 

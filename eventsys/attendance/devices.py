@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime, timedelta
 
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -85,8 +86,16 @@ def create_device(
 
 
 def pairing_url(secret: str) -> str:
-    """The absolute link a phone opens (or scans as a QR) to become this scanner."""
-    return public_url(f"/scan/pair/{secret}")  # the scanner page's pairing route (scanner_views)
+    """The absolute link a phone opens (or scans as a QR) to become this scanner.
+
+    Shown on the organizer's screen, it uses the address that screen opened the site at: at a venue
+    the laptop serving eventsys is reached as e.g. http://192.168.1.10:5000, which the phones on the
+    same Wi-Fi can open too, while PUBLIC_BASE_URL (for mail) may still be its default 127.0.0.1.
+    """
+    path = f"/scan/pair/{secret}"  # the scanner page's pairing route (scanner_views)
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return public_url(path)
 
 
 def keep_shown_secret(store: MutableMapping, device: ScannerDevice, secret: str) -> None:
