@@ -16,6 +16,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
     )
     configure(app, test_config)
+    from eventsys.core.security import storable_ids
+
+    storable_ids(app)  # before any route is added
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

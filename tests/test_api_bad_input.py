@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from eventsys.api import services
 from eventsys.attendance.models import CheckIn, CheckInChange, Scan
 from eventsys.extensions import db
-from tests.helpers import fresh, tr
+from tests.helpers import fresh, sign_in, tr
 
 BEYOND_SQLITE = 2**64  # past what SQLite can bind: the lookup itself used to raise OverflowError
 
@@ -30,9 +30,10 @@ def stored_scans() -> int:
 def test_ids_no_row_can_have_are_404_not_500(client, gate):
     event, checkpoint, secret, _registration, token = gate
     organizer_secret = api_token(event)
-    for path, headers, message in (
-        (f"/api/v1/organizations/{BEYOND_SQLITE}", bearer(organizer_secret), "There is no organization with this id."),
-        (f"/api/v1/events/{event.slug}/registrations/{BEYOND_SQLITE}", bearer(organizer_secret), "This event has no registration with this id."),
+    for path, headers, message in (  # past any id: no route takes them (the converter's maximum), so the site's 404
+        (f"/api/v1/organizations/{BEYOND_SQLITE}", bearer(organizer_secret), "The page you asked for does not exist or was moved."),
+        (f"/api/v1/events/{event.slug}/registrations/{BEYOND_SQLITE}", bearer(organizer_secret), "The page you asked for does not exist or was moved."),
+        (f"/api/v1/organizations/{2**31 - 1}", bearer(organizer_secret), "There is no organization with this id."),
     ):
         response = client.get(path, headers=headers)
         assert response.status_code == 404, path
@@ -119,3 +120,13 @@ def test_an_exit_at_a_checkpoint_that_records_no_exits_is_refused(client, gate):
     response = client.post(f"/api/v1/events/{event.slug}/scans/sync", json=queued, headers=bearer(secret))
     assert response.status_code == 400 and message in response.json["error"]["message"]
     assert stored_scans() == 0 and fresh().scalar(select(func.count(CheckIn.id))) == 0
+
+
+def test_page_ids_past_any_row_are_404_on_every_route_not_500(client, organizer, make_user):
+    _user, event = organizer  # QA found OverflowError 500s on booth, media, logo, pavilion and portal pages
+    sign_in(client, make_user(is_admin=True))
+    for path in (f"/exhibition/{event.slug}/booths/{BEYOND_SQLITE}", f"/exhibition/{event.slug}/media/{BEYOND_SQLITE}/thumb",
+                 f"/exhibition/{event.slug}/booths/{BEYOND_SQLITE}/logo", f"/manage/{event.slug}/exhibition/pavilions/{BEYOND_SQLITE}",
+                 f"/exhibit/{event.slug}/booth/{BEYOND_SQLITE}", f"/manage/{event.slug}/checkin/devices/{BEYOND_SQLITE}",
+                 f"/exhibition/{event.slug}/booths/{2**31}"):
+        assert client.get(path).status_code == 404, path

@@ -9,12 +9,11 @@ from flask import abort, make_response, request
 from flask_babel import gettext as _
 
 from eventsys.core.errors import error_response
+from eventsys.core.security import MAX_ID  # ids are INTEGER columns (int4 in PostgreSQL)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 MAX_PAGE = 999_999_999
-# Ids are INTEGER columns (int4 in PostgreSQL): no row has a larger one, and SQLite cannot even bind past 2**63.
-MAX_ID = 2**31 - 1
 
 
 def storable_id(value) -> bool:

@@ -1,6 +1,23 @@
 """Headers every response carries: no framing, no sniffing, scripts and styles only from us; trusted proxies."""
 from flask import abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL (and SQLite's binding stays in range)
+
+
+class StorableIntConverter(IntegerConverter):
+    """`<int:…>` in every route: a number past any stored id matches no route (404), instead of reaching the
+    database, where SQLite cannot even bind it (OverflowError, a 500) and PostgreSQL refuses it."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def storable_ids(app) -> None:
+    """Before any blueprint adds its rules."""
+    app.url_map.converters["int"] = StorableIntConverter
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
