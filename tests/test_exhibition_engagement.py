@@ -234,6 +234,8 @@ def test_a_guestbook_entry_shows_once_the_exhibitor_approves_it(fair, client, ap
     assert exhibitor.post(f"/exhibit/{event.slug}/messages/{message.id}", data={"action": "approve"}).status_code == 303
     assert fresh().get(BoothMessage, message.id).state == MessageState.APPROVED
     assert "Keren, Cirebon Katon!" in text(client.get(f"/exhibition/{event.slug}/booths/{cirebon.id}"))
+    approved = text(exhibitor.get(f"/exhibit/{event.slug}/messages?state=approved"))  # approved by mistake: it can be taken down
+    assert 'data-testid="take-down"' in approved and tr(app, "Take off the booth page") in approved
     exhibitor.post(f"/exhibit/{event.slug}/messages/{message.id}", data={"action": "reject"})
     assert "Keren, Cirebon Katon!" not in text(client.get(f"/exhibition/{event.slug}/booths/{cirebon.id}"))
 
