@@ -252,6 +252,22 @@ def test_crawlers_are_not_counted(open_hall, client):
     assert fresh().scalar(select(func.count()).select_from(Visit)) == 0
 
 
+def test_the_booths_own_exhibitors_and_the_organizers_are_not_counted(open_hall, app, make_user):
+    event, b = open_hall
+    app.test_client_class = IsolatedClient
+    video = make_media(b["ambon"], "video", "approved")
+    exhibitor = sign_in(app.test_client(), make_exhibitor(make_user, event, b["ambon"].organization))
+    organizer = sign_in(app.test_client(), make_user(email="panitia@kominfo.go.id", event=event, role="organizer"))
+    for web in (exhibitor, organizer):  # "view as a visitor" while checking the booth
+        web.get(booth_url(b["ambon"]))
+        web.post(f"/exhibition/{event.slug}/media/{video.id}/played")
+    assert fresh().scalar(select(func.count()).select_from(Visit)) == 0
+    other = sign_in(app.test_client(), make_exhibitor(make_user, event, b["cirebon"].organization))
+    other.get(booth_url(b["ambon"]))  # another region's exhibitor visiting Ambon is a visitor
+    app.test_client().get(booth_url(b["ambon"]))
+    assert fresh().scalar(select(func.count()).select_from(Visit)) == 2
+
+
 def test_playing_or_opening_an_item_counts_a_view_of_it(open_hall, client):
     event, b = open_hall
     video = make_media(b["ambon"], "video", "approved")

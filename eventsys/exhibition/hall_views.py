@@ -21,7 +21,7 @@ from eventsys.exhibition import hall, hall_cache, visits
 from eventsys.exhibition.engagement import messages_closed_reason, voting_closed_reason
 from eventsys.exhibition.engagement_forms import MessageForm, VoteForm
 from eventsys.exhibition.models import Booth, Exhibition, MediaKind
-from eventsys.exhibition.services import Phase, exhibition_for, hall_visible_to, opening_period, phase
+from eventsys.exhibition.services import Phase, can_edit_booth, exhibition_for, hall_visible_to, is_staff, opening_period, phase
 from eventsys.extensions import db
 
 bp = Blueprint("exhibition_hall_views", __name__)
@@ -188,8 +188,9 @@ def _item_for_visitor(slug: str, media_id: int):
 
 
 def _count(event: Event, booth_id: int | None, media_id: int | None, cookie: dict) -> None:
-    """A view, stored in a transaction of its own (see visits.record_view); crawlers are not counted."""
-    if visits.is_bot(request.headers.get("User-Agent")):
+    """A view, stored in a transaction of its own (see visits.record_view); crawlers are not counted, nor the
+    organizers and the booth's own exhibitors looking at it ("view as a visitor" would inflate its figures)."""
+    if visits.is_bot(request.headers.get("User-Agent")) or _own_view(event, booth_id):
         return
     visitor = _visitor(cookie)
     event_id, zone = event.id, event.timezone
@@ -199,6 +200,15 @@ def _count(event: Event, booth_id: int | None, media_id: int | None, cookie: dic
             visits.record_view(connection, event_id, zone, visitor, booth_id=booth_id, media_id=media_id)
     except SQLAlchemyError:  # a busy database loses a view count, never the page
         current_app.logger.warning("exhibition: a view of booth %s / item %s was not counted", booth_id, media_id, exc_info=True)
+
+
+def _own_view(event: Event, booth_id: int | None) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    if is_staff(current_user, event):
+        return True
+    booth = db.session.get(Booth, booth_id) if booth_id else None
+    return booth is not None and can_edit_booth(current_user, booth)
 
 
 def _count_item(visible: Visible, item, cookie: dict) -> None:
