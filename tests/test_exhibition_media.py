@@ -405,3 +405,7 @@ def test_the_demo_exhibition_has_booths_media_visits_and_votes(app, upload_dir):
     approved = next(i for i in items if i.state == MediaState.APPROVED and i.kind == MediaKind.VIDEO)
     assert client.get(f"/exhibition/{event.slug}/media/{pending.id}").status_code == 404
     assert client.get(f"/exhibition/{event.slug}/media/{approved.id}", headers={"Range": "bytes=0-7"}).status_code == 206
+
+
+def test_sizes_read_as_people_write_them():
+    assert [human_size(n) for n in (2048, 20 * MB, 22_519_808, 500 * MB)] == ["2 KB", "20 MB", "21.5 MB", "500 MB"]  # not "21.4768 MB"

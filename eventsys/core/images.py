@@ -36,7 +36,8 @@ class CheckedImage:
 
 def human_size(n: int) -> str:
     if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):g} MB"
+        mb = n / (1024 * 1024)
+        return f"{mb:.0f} MB" if mb >= 100 or mb == int(mb) else f"{mb:.1f} MB"  # "21.5 MB", not "21.4768 MB"
     return f"{max(1, n // 1024)} KB"
 
 
