@@ -31,8 +31,8 @@ def test_organizer_pages_fit_a_phone_and_a_poster_opens_visibly(app, page: Page,
                                  responsible_opd="Dinas Kesehatan Kabupaten Cirebon")]
     db.session.commit()
     # A poster taller than the phone's screen.
-    make_media(booth, "poster", "approved", title="Poster PSC 119", file_key=get_storage(app).save(tall_png(), ".png"),
-               width=300, height=1200)
+    key = get_storage(app).save(tall_png(), ".png")
+    make_media(booth, "poster", "approved", title="Poster PSC 119", file_key=key, thumb_key=key, width=300, height=1200)
     make_user(email="panitia@kominfo.go.id", name="Panitia Direktorat Layanan Aplikasi", event=event, role="organizer")
     slug, booth_id = event.slug, booth.id
 
@@ -45,10 +45,12 @@ def test_organizer_pages_fit_a_phone_and_a_poster_opens_visibly(app, page: Page,
 
     for path in (f"/manage/{slug}/desk",  # the signed-in header, the event, check-in and desk menus
                  f"/manage/{slug}/exhibition/booths",  # the exhibition menu
-                 f"/exhibit/{slug}/booth/{booth_id}/programmes"):  # the exhibitor's programmes table
+                 f"/exhibit/{slug}/booth/{booth_id}/programmes",  # the exhibitor's programmes table
+                 f"/exhibit/{slug}/booth/{booth_id}/media"):  # the media list with its thumbnails
         page.goto(live_server + path)
         widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], f"{path} is {widths[0]} px wide on a {widths[1]} px phone"
+    assert page.locator("img.media-thumb").bounding_box()["width"] >= 60  # Pico's max-width squeezed it to 0 px
 
     page.goto(f"{live_server}/exhibition/{slug}/booths/{booth_id}")
     page.get_by_role("button", name=re.compile("Poster PSC 119")).click()
