@@ -255,6 +255,7 @@ def test_a_video_link_is_pending_straight_away(app, exhibit, signed_in):
 def test_the_stage_page_is_for_organizers(exhibit, signed_in):
     item = add_media(exhibit["event"], None, kind=MediaKind.VIDEO, title="Tari Topeng")
     organizer = signed_in(exhibit["organizer"])
+    assert 'href="/exhibit/pameran/stage" data-testid="stage-tab"' in text(organizer.get("/manage/pameran/exhibition/booths"))
     page = organizer.get("/exhibit/pameran/stage")
     assert page.status_code == 200 and "Tari Topeng" in text(page) and 'data-stage="1"' in text(page)
     exhibitor = signed_in(exhibit["exhibitor_a"])
