@@ -78,6 +78,23 @@ def test_the_moderator_watches_the_video_and_opens_the_poster_before_deciding(ap
     assert app.test_client().get(video_url).status_code == 404  # nobody else may
 
 
+def test_an_item_the_exhibitor_changed_after_the_page_opened_is_not_approved_unseen(app, client, desk, make_app):
+    event, booth = desk["event"], desk["booth"]
+    item = make_media(booth, "poster", "pending", title="Poster PSC 119", description="Layanan darurat")
+    sign_in(client, desk["organizer"])
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', text(client.get(url(event)))).group(1)
+    changed = fresh().get(MediaItem, item.id)  # meanwhile the exhibitor rewrites it
+    changed.title, changed.description = "Poster PSC 119 — versi baru", "Teks yang belum ditinjau"
+    db.session.commit()
+    refused = client.post(url(event, f"/{item.id}/approve"), data={"seen": seen}, follow_redirects=True)
+    message = "The exhibitor changed “%(title)s” after you opened this page. Look at it again before you approve it."
+    assert tr(app, message, title="Poster PSC 119 — versi baru") in text(refused)
+    assert fresh().get(MediaItem, item.id).state == MediaState.PENDING and not mails()
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', text(client.get(url(event)))).group(1)  # looked at again
+    assert client.post(url(event, f"/{item.id}/approve"), data={"seen": seen}).status_code == 302
+    assert fresh().get(MediaItem, item.id).state == MediaState.APPROVED
+
+
 def test_approving_records_who_and_when_and_mails_each_exhibitor_in_their_language(app, client, desk):
     event, booth = desk["event"], desk["booth"]
     item = make_media(booth, "poster", "pending", title="Poster PSC 119")

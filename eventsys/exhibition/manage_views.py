@@ -283,7 +283,7 @@ def _moderation_page(reject_forms=None, status=200):
     for item in decided:
         forms.setdefault(item.id, RejectForm(formdata=None, prefix=f"r{item.id}"))
     return _page("manage_moderation.html", status=status, pending=pending, failed=moderation.failed(db.session, event),
-                 decided=decided, reject_forms=forms, approve_form=ConfirmForm(), states=MediaState)
+                 decided=decided, reject_forms=forms, approve_form=ConfirmForm(), states=MediaState, seen_as=moderation.seen_as)
 
 
 @bp.get("/moderation")
@@ -298,7 +298,8 @@ def approve(slug: str, media_id: int):
     item = _item_or_404(media_id)
     form = ConfirmForm()
     changed = []
-    if form.validate_on_submit() and commit_or_attach(form, lambda: changed.append(moderation.approve(db.session, item, current_user))):
+    seen = request.form.get("seen")  # what the moderator's page showed; None from older pages
+    if form.validate_on_submit() and commit_or_attach(form, lambda: changed.append(moderation.approve(db.session, item, current_user, seen))):
         if changed[0]:
             flash(_("Approved: %(title)s. The exhibitor is told by email.", title=item.title), "success")
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))

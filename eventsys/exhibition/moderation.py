@@ -6,6 +6,7 @@ decided on: there is nothing a visitor could see yet.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 from flask import current_app
@@ -66,9 +67,22 @@ def _check_decidable(item: MediaItem) -> None:
         raise RuleViolation(_("This item is still being processed. Try again in a minute."))
 
 
-def approve(session: Session, item: MediaItem, reviewer: User) -> bool:
-    """Approve (also a rejected item). Returns False when it already was approved: nothing changes, nobody is mailed."""
+def seen_as(item: MediaItem) -> str:
+    """A short fingerprint of what the moderator sees of an item (its text and file), sent back with the decision."""
+    shown = "\0".join((item.title or "", item.description or "", item.file_key or "", item.external_url or ""))
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
+
+def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None = None) -> bool:
+    """Approve (also a rejected item). Returns False when it already was approved: nothing changes, nobody is mailed.
+
+    `seen` is `seen_as(item)` as the moderator's page showed it: when the exhibitor changed the item since,
+    the approval is refused, so text nobody reviewed never goes public.
+    """
     _check_decidable(item)
+    if seen is not None and seen != seen_as(item):
+        raise RuleViolation(_("The exhibitor changed “%(title)s” after you opened this page. Look at it again before you approve it.",
+                              title=item.title))
     if item.state == MediaState.APPROVED:
         return False
     item.state, item.reject_reason = MediaState.APPROVED, ""
