@@ -139,6 +139,20 @@ def test_the_pdf_ticket_shows_the_delegate_and_its_qr_verifies(app, organizer, m
     assert "15 November 2017" in page_text
 
 
+def test_a_long_name_position_and_event_still_fit_one_page_with_a_readable_qr(app, organizer, make_registration):
+    _user, event = organizer  # QA: realistic titles pushed the last line onto a second page
+    registration, _secret = make_registration(
+        event, name="Prof. Dr. Ir. H. Muhammad Ridwan Kamil Adiwijaya Kusumawardhana, S.T., M.U.D., Ph.D.",
+        position="Kepala Dinas Komunikasi, Informatika, Persandian dan Statistik Kabupaten Kepulauan Siau Tagulandang Biaro",
+    )
+    event.name = "Ekspos Masterplan dan Malam Penghargaan Gerakan Menuju 100 Smart City 2017"
+    event.venue.address = "Jl. KS Tubun No. 7 / Jl. Hayam Wuruk, Petamburan, Tanah Abang"
+    pages = pdf_pages(tickets.ticket_pdf(registration))
+    assert len(pages) == 1, [text[-120:] for _image, text in pages]
+    (image, page_text), = pages
+    assert "Muhammad Ridwan" in page_text and len(decode_qr(image)) == 1
+
+
 def test_pdf_rendering_fetches_nothing_but_data_urls():
     hits = []
 
