@@ -281,8 +281,13 @@ def test_an_exhibitor_cannot_touch_another_booths_upload(app, exhibit, signed_in
     owner, other = signed_in(exhibit["exhibitor_a"]), signed_in(exhibit["exhibitor_b"])
     url = create(owner, event, booth=exhibit["booth_a"], size=1000).json["url"]
     send(owner, url, b"x" * 100, 0)
-    assert create(other, event, booth=exhibit["booth_a"], size=1000).status_code == 404
+    refused = create(other, event, booth=exhibit["booth_a"], size=1000)
+    assert refused.status_code == 404 and refused.json["error"] == tr(app, "This booth does not exist or is not yours to edit.")
     assert create(other, event, size=1000, stage=True, kind="video").status_code == 404
+    for odd in (99999999999999999999, "99999999999999999999", True, None, "abc"):  # no 500, no HTML page from the JSON API
+        body = {"booth_id": odd, "kind": "poster", "title": "x", "file_name": "p.png", "size": 1000}
+        answer = other.post(f"/exhibit/{event.slug}/uploads", json=body)
+        assert answer.status_code == 404 and answer.is_json, odd
     assert other.get(url).status_code == 404
     assert send(other, url, b"y" * 100, 100).status_code == 404
     assert other.delete(url).status_code == 404

@@ -22,6 +22,7 @@ from eventsys.accounts.models import EventRoleName
 from eventsys.core.access import event_role_required
 from eventsys.core.form_base import TickToConfirmForm
 from eventsys.core.rules import RuleViolation, commit_or_attach
+from eventsys.core.security import MAX_ID
 from eventsys.exhibition import portal, services, uploads
 from eventsys.exhibition.models import MediaKind
 from eventsys.exhibition.portal_forms import LinkForm, MediaForm
@@ -191,16 +192,19 @@ def create_upload(slug: str):
     if not isinstance(data, dict):
         return _json_error(400, _("The request could not be understood. Reload the page and try again."))
     event = g.event
+    no_booth = _("This booth does not exist or is not yours to edit.")  # the API answers JSON, also when refusing
     if data.get("stage"):
         if not services.is_staff(current_user, event):
-            abort(404)
+            return _json_error(404, no_booth)
         booth = None
     else:
-        try:
-            booth_id = int(data.get("booth_id"))
-        except (TypeError, ValueError):
-            abort(404)
-        booth = booth_or_404(booth_id)
+        booth_id = data.get("booth_id")
+        if isinstance(booth_id, str) and booth_id.isdigit():
+            booth_id = int(booth_id)
+        valid = isinstance(booth_id, int) and not isinstance(booth_id, bool) and 1 <= booth_id <= MAX_ID
+        booth = portal.editable_booth(db.session, current_user, event, booth_id) if valid else None
+        if booth is None:
+            return _json_error(404, no_booth)
     exhibition = portal.settings_of(db.session, event)
     try:
         portal.check_open(db.session, current_user, event)
