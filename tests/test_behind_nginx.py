@@ -92,7 +92,7 @@ def test_video_ranges_come_from_nginx_with_the_apps_headers(front, hall):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Security-Policy"] == CSP
     assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
-    assert headers["Cache-Control"] == "public, max-age=3600"
+    assert headers["Cache-Control"] == "public, max-age=300"
     assert headers["Content-Disposition"] == "inline"
     assert "X-Accel-Redirect" not in headers
     assert re.fullmatch(r'"[0-9a-f]+-2710"', headers["ETag"])  # nginx's own (mtime-size): nginx sent the file, not the app

@@ -67,7 +67,7 @@ def test_an_approved_video_is_served_to_anyone_with_safe_headers(app, hall):
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Content-Security-Policy"] == CSP
     assert headers["Accept-Ranges"] == "bytes" and headers["Content-Disposition"] == "inline"
     assert headers["ETag"] and headers["Last-Modified"]
-    assert headers["Cache-Control"] == "public, max-age=3600"
+    assert headers["Cache-Control"] == "public, max-age=300"
 
 
 @pytest.mark.parametrize("state", ["pending", "processing", "rejected", "failed"])
