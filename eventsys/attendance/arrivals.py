@@ -7,7 +7,8 @@ PostgreSQL, with statistics older than the table's contents, may re-sort for eve
 
 What counts: check-ins that were not undone. "Arrived" is a confirmed registration's first entry
 (direction in) at any checkpoint of the event; "expected" are the confirmed registrations.
-Checkpoint counts and who is inside count every live check-in, whatever the registration's state.
+Checkpoint counts count only the expected there (confirmed, of a category the checkpoint admits), as
+the attendance reports do; who is inside counts every live check-in, whatever the registration's state.
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, Integer, case, cast, exists, func, select
+from sqlalchemy import BigInteger, Integer, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy
+from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
 from eventsys.core.db import utcnow
 from eventsys.core.timezones import to_local, zone_abbreviation
 from eventsys.events.models import Event, Organization
@@ -198,11 +199,24 @@ def inside_counts(session: Session, event: Event, checkpoints: list[Checkpoint])
 
 
 def checked_in_counts(session: Session, event: Event) -> dict[int, int]:
-    """Distinct registrations with a live entry, per checkpoint."""
+    """Per checkpoint: the expected (confirmed, of a category allowed there) with a live entry there.
+
+    Someone who cancelled after checking in is not counted, so the checkpoint overview, this page
+    and the attendance reports agree.
+    """
+    lists_categories = exists().where(checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id)
+    allowed = exists().where(
+        checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id, checkpoint_categories.c.category_id == Registration.category_id
+    )
     return dict(
         session.execute(
             select(CheckIn.checkpoint_id, func.count(func.distinct(CheckIn.registration_id)))
-            .where(*live_checkins(event, CheckIn.direction == Direction.IN))
+            .join(Registration, Registration.id == CheckIn.registration_id)
+            .where(
+                *live_checkins(event, CheckIn.direction == Direction.IN),
+                Registration.state == RegistrationState.CONFIRMED,
+                or_(~lists_categories, allowed),
+            )
             .group_by(CheckIn.checkpoint_id)
         ).all()
     )

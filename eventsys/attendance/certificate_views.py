@@ -71,6 +71,7 @@ def _settings_page(form: CertificateRuleForm, status: int = 200):
     event = g.event
     rule = certificates.rule_of(db.session, event)
     eligible = certificates.eligible_count(db.session, rule)
+    listed = certificates.listed_count(db.session, rule)
     valid, revoked = certificates.certificate_counts(db.session, event)
     return render_template(
         "attendance/certificates.html",
@@ -80,6 +81,8 @@ def _settings_page(form: CertificateRuleForm, status: int = 200):
         rule=rule,
         required=certificates.required_count(rule),
         eligible=eligible,
+        listed=listed,
+        lapsed=listed - eligible,  # holders of a certificate who no longer meet the rule
         rows=certificates.eligible_rows(db.session, rule, limit=LIST_LIMIT),
         valid=valid,
         revoked=revoked,

@@ -4,6 +4,8 @@ A confirmed registration earns a certificate when it has live check-ins (not und
 than `minimum` of the rule's checkpoints (all of them when `minimum` is empty), e.g. both FGD days.
 Issuing is idempotent and safe when two organizers (or an organizer and the delegate) issue at
 once: the unique constraint on the registration decides, and a losing insert is skipped.
+A holder who stops meeting the rule (an undone check-in, a cancellation) keeps the certificate until
+an organizer revokes it: the organizer's list keeps showing them, marked, so it can be revoked.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from eventsys.attendance.arrivals import entered, live_checkins
@@ -108,6 +110,8 @@ class EligibleRow:
     category: str
     attended: int
     certificate: Certificate | None
+    meets_rule: bool = True
+    cancelled: bool = False  # the registration is no longer confirmed
 
 
 def eligible_query(rule: CertificateRule, *columns):
@@ -115,11 +119,23 @@ def eligible_query(rule: CertificateRule, *columns):
     return (
         select(*columns)
         .select_from(Registration)
-        .where(
-            Registration.event_id == rule.event_id, Registration.state == RegistrationState.CONFIRMED,
-            entered(CheckIn.checkpoint_id.in_([c.id for c in rule.checkpoints])), _attended(rule) >= required_count(rule),
-        )
+        .where(Registration.event_id == rule.event_id, *_meets_rule(rule))
     )
+
+
+def _meets_rule(rule: CertificateRule):
+    return (
+        Registration.state == RegistrationState.CONFIRMED,
+        entered(CheckIn.checkpoint_id.in_([c.id for c in rule.checkpoints])), _attended(rule) >= required_count(rule),
+    )
+
+
+def _listed(rule: CertificateRule):
+    """Who the organizer's list shows: who met the rule, and whoever holds a certificate (met or not, any more)."""
+    holds = exists().where(Certificate.registration_id == Registration.id).correlate(Registration)  # the list joins Certificate too
+    if required_count(rule) is None:
+        return holds
+    return or_(and_(*_meets_rule(rule)), holds)
 
 
 def eligible_count(session: Session, rule: CertificateRule | None) -> int:
@@ -128,26 +144,40 @@ def eligible_count(session: Session, rule: CertificateRule | None) -> int:
     return session.scalar(eligible_query(rule, func.count(Registration.id)))
 
 
+def listed_count(session: Session, rule: CertificateRule | None) -> int:
+    """How many rows the organizer's list has in all (see eligible_rows)."""
+    if rule is None:
+        return 0
+    return session.scalar(select(func.count(Registration.id)).where(Registration.event_id == rule.event_id, _listed(rule)))
+
+
 def eligible_rows(session: Session, rule: CertificateRule | None, *, limit: int | None = None) -> list[EligibleRow]:
-    """Who met the rule, by name, with their certificate if issued (revoked ones too)."""
-    if required_count(rule) is None:
+    """Who met the rule, by name, with their certificate if issued (revoked ones too), and every holder of a
+    certificate who no longer meets it (an undone check-in, a cancelled registration): marked, never revoked here."""
+    if rule is None:
         return []
+    required = required_count(rule)
+    attended = _attended(rule) if required is not None else literal(0)
     query = (
-        eligible_query(
-            rule, Registration.id, Registration.name, Registration.position, Registration.proposed_organization, Organization.name,
-            DelegateCategory.name, _attended(rule), Certificate,
+        select(
+            Registration.id, Registration.name, Registration.position, Registration.proposed_organization, Organization.name,
+            DelegateCategory.name, attended, Registration.state, Certificate,
         )
+        .select_from(Registration)
         .join(DelegateCategory, DelegateCategory.id == Registration.category_id)
         .outerjoin(Organization, Organization.id == Registration.organization_id)
         .outerjoin(Certificate, Certificate.registration_id == Registration.id)
+        .where(Registration.event_id == rule.event_id, _listed(rule))
         .order_by(Registration.name, Registration.id)
     )
     if limit is not None:
         query = query.limit(limit)
-    return [
-        EligibleRow(reg_id, name, position or "", organization or proposed or "", category, count, certificate)
-        for reg_id, name, position, proposed, organization, category, count, certificate in session.execute(query)
-    ]
+    rows = []
+    for reg_id, name, position, proposed, organization, category, count, state, certificate in session.execute(query):
+        confirmed = state == RegistrationState.CONFIRMED
+        meets = confirmed and required is not None and count >= required
+        rows.append(EligibleRow(reg_id, name, position or "", organization or proposed or "", category, count, certificate, meets, not confirmed))
+    return rows
 
 
 def is_eligible(session: Session, registration: Registration, rule: CertificateRule | None = None) -> bool:

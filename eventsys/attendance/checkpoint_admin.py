@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy
+from eventsys.attendance.arrivals import checked_in_counts
+from eventsys.attendance.models import CheckIn, Checkpoint, EntryPolicy
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import AgendaSession, Event
 from eventsys.registration.models import DelegateCategory
@@ -170,10 +171,5 @@ def add_entrance(session: Session, event: Event) -> Checkpoint | None:
 
 
 def people_checked_in(session: Session, event: Event) -> dict[int, int]:
-    """Per checkpoint id: how many people have an admission there (undone ones not counted)."""
-    rows = session.execute(
-        select(CheckIn.checkpoint_id, func.count(func.distinct(CheckIn.registration_id)))
-        .where(CheckIn.event_id == event.id, CheckIn.direction == Direction.IN, CheckIn.undone_at.is_(None))
-        .group_by(CheckIn.checkpoint_id)
-    ).all()
-    return dict(rows)
+    """Per checkpoint id: how many of the expected have a live entry there, counted as arrivals and reports count."""
+    return checked_in_counts(session, event)

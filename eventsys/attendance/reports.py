@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from eventsys.attendance.arrivals import checkpoints_of, entered, inside_counts, live_checkins
+from eventsys.attendance.arrivals import checked_in_counts, checkpoints_of, entered, inside_counts, live_checkins
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
 from eventsys.core.tabular import safe_cell
 from eventsys.core.timezones import to_local, zone_abbreviation
@@ -127,22 +127,7 @@ def expected_counts(session: Session, event: Event, checkpoints: list[Checkpoint
 
 def checked_in_expected(session: Session, event: Event) -> dict[int, int]:
     """Per checkpoint: the expected (confirmed, of a category allowed there) with a live entry there."""
-    lists_categories = exists().where(checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id)
-    allowed = exists().where(
-        checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id, checkpoint_categories.c.category_id == Registration.category_id
-    )
-    return dict(
-        session.execute(
-            select(CheckIn.checkpoint_id, func.count(func.distinct(CheckIn.registration_id)))
-            .join(Registration, Registration.id == CheckIn.registration_id)
-            .where(
-                *live_checkins(event, CheckIn.direction == Direction.IN),
-                Registration.state == RegistrationState.CONFIRMED,
-                or_(~lists_categories, allowed),
-            )
-            .group_by(CheckIn.checkpoint_id)
-        ).all()
-    )
+    return checked_in_counts(session, event)  # the one count the arrivals page and checkpoint overview show too
 
 
 def share(came: int, expected: int) -> float | None:
