@@ -2,14 +2,14 @@
 ticket at once, find people by name or desk code, check them in, show or print their ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventsys.accounts.models import EventRoleName
 from eventsys.attendance import checkin_admin, checkpoint_admin, checkpoints, scanning, walk_in
-from eventsys.attendance.forms import DeskCheckInForm, DeskSearchForm, WalkInForm, new_nonce
+from eventsys.attendance.forms import DIRECTION_LABELS, DeskCheckInForm, DeskSearchForm, WalkInForm, new_nonce
 from eventsys.attendance.models import CheckInSource, ScanResult
 from eventsys.core.access import event_role_required
 from eventsys.core.pdf import data_uri
@@ -39,9 +39,17 @@ def _checkpoint_choices() -> list[tuple[int, str]]:
     return [(c.id, c.name) for c in checkpoints.event_checkpoints(db.session, g.event)]
 
 
+def _last_checkpoint_key() -> str:
+    return f"desk_checkpoint:{g.event.id}"
+
+
 def _checkin_form() -> DeskCheckInForm:
+    """The check-in form, set to the checkpoint this browser last checked someone in at (the gala door stays the gala door)."""
     form = DeskCheckInForm(formdata=None)
     form.checkpoint_id.choices = _checkpoint_choices()
+    last = session.get(_last_checkpoint_key())
+    if any(value == last for value, _label in form.checkpoint_id.choices):
+        form.checkpoint_id.data = last
     return form
 
 
@@ -49,10 +57,14 @@ def _checkin_form() -> DeskCheckInForm:
 @desk_staff
 def index(slug: str):
     search = DeskSearchForm(request.args)
-    found = walk_in.desk_search(db.session, g.event, search.q.data or "") if search.validate() else []
+    searched = search.validate()
+    if not searched:  # the only rule: Length(max=SEARCH_MAX)
+        search.q.errors = [_("The search text is too long: type at most %(max)d characters of the name or the ticket code.", max=walk_in.SEARCH_MAX)]
+    found = walk_in.desk_search(db.session, g.event, search.q.data or "") if searched else []
     return _page(
         "desk_index.html",
         search=search,
+        searched=searched,
         found=found[: walk_in.SEARCH_LIMIT],
         more_found=len(found) > walk_in.SEARCH_LIMIT,
         checkin_form=_checkin_form(),
@@ -82,12 +94,14 @@ def _walk_in_form() -> WalkInForm:
 def walk_in_page(slug: str):
     event = g.event
     form = _walk_in_form()
-    existing = None
+    existing = twin = None
+    another_person = request.method == "POST" and request.form.get("another_person") == "y"
     if form.validate_on_submit():
         data = walk_in.WalkInData(
             name=form.name.data, category_id=form.category_id.data, position=form.position.data or "",
             organization_id=form.organization_id.data or None, proposed_organization=form.proposed_organization.data or "",
             email=form.email.data or "", phone=form.phone_e164, consent=form.consent.data, locale=str(get_locale()),
+            another_person=another_person,
         )
         # The form's nonce is its identity: sent twice (Back and again, a double click), it registers once.
         nonce = form.nonce.data if scanning.valid_nonce(form.nonce.data) else new_nonce()
@@ -97,6 +111,10 @@ def walk_in_page(slug: str):
         except walk_in.AlreadyRegisteredHere as violation:
             db.session.rollback()
             existing = violation.registration
+            attach_to_form(form, violation)
+        except walk_in.PossibleDuplicate as violation:  # Back and Register again gives a new nonce: ask, store nothing
+            db.session.rollback()
+            twin = violation.registration
             attach_to_form(form, violation)
         except RuleViolation as violation:
             db.session.rollback()
@@ -117,7 +135,7 @@ def walk_in_page(slug: str):
             if outcome is not None and not (made.repeated and outcome.replayed):
                 flash(outcome.message, "success" if outcome.result == ScanResult.OK else "error")
             return redirect(url_for(".ticket", slug=slug, registration_id=registration.id))
-    return _page("desk_walk_in.html", form=form, existing=existing)
+    return _page("desk_walk_in.html", form=form, existing=existing, twin=twin, another_person=another_person)
 
 
 def _checkpoint(checkpoint_id: int | None):
@@ -140,7 +158,7 @@ def ticket(slug: str, registration_id: int):
     checkins = [c for c in checkin_admin.registration_checkins(db.session, registration) if c.undone_at is None]
     response = _page(
         "desk_ticket.html", registration=registration, ticket=live, qr=qr, checkins=checkins, checkin_form=_checkin_form(),
-        has_email=walk_in.has_email(registration),
+        has_email=walk_in.has_email(registration), direction_labels=DIRECTION_LABELS,
     )
     return response, 200, {"Cache-Control": "no-store"}
 
@@ -177,6 +195,7 @@ def check_in(slug: str, registration_id: int):
         flash(_("Choose a checkpoint and try again."), "error")
         return back
     checkpoint = _checkpoint(form.checkpoint_id.data)
+    session[_last_checkpoint_key()] = checkpoint.id
     outcome = scanning.check_in_registration(
         db.session, g.event, checkpoint, registration, nonce=form.nonce.data, source=CheckInSource.SEARCH, user=current_user
     )

@@ -10,7 +10,9 @@ questions (the desk form is short on purpose).
 
 The desk form sent twice (Back, then Send again; or a double click) makes one registration: the
 personal-link secret of a walk-in is derived from the form's nonce, so the second request finds the
-registration by it, and the unique constraint on its hash stops two that race.
+registration by it, and the unique constraint on its hash stops two that race. A form shown again
+(Back, reloaded) has a new nonce but keeps the typed fields: a registration with the same name and
+organization made a few minutes before is then shown to the staff, who confirm it is another person.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -39,6 +41,7 @@ from eventsys.registration.seats import quota_problem, seats_left
 NO_EMAIL_DOMAIN = "walk-in.invalid"
 SEARCH_MAX = 200
 SEARCH_LIMIT = 20
+RECENT_TWIN = timedelta(minutes=15)  # how far back a registration with the same name and organization is asked about
 
 
 class AlreadyRegisteredHere(RuleViolation):
@@ -49,6 +52,18 @@ class AlreadyRegisteredHere(RuleViolation):
             _("%(name)s is already registered for this event with this email address. Open that registration instead.",
               name=registration.name),
             "email",
+        )
+        self.registration = registration
+
+
+class PossibleDuplicate(RuleViolation):
+    """Someone with the same name and organization was registered a moment ago: the same form sent again?"""
+
+    def __init__(self, registration: Registration):
+        super().__init__(
+            _("%(name)s (%(organization)s) was registered a few minutes ago. If this is the same person, open that "
+              "registration instead of registering them again.", name=registration.name, organization=registration.organization_name),
+            "name",
         )
         self.registration = registration
 
@@ -64,6 +79,7 @@ class WalkInData:
     phone: str | None = None  # already E.164
     consent: bool = False
     locale: str = "id"
+    another_person: bool = False  # staff confirmed: not the person of a recent registration with the same name
 
 
 @dataclass
@@ -113,6 +129,25 @@ def _organization(session: Session, data: WalkInData) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.name_key == Organization.key_for(proposed)))
 
 
+def _key(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def recent_twin(
+    session: Session, event: Event, name: str, organization: Organization | None, proposed: str, now: datetime
+) -> Registration | None:
+    """The newest registration of the event made within RECENT_TWIN with the same name and organization, if any."""
+    query = select(Registration).where(Registration.event_id == event.id, Registration.created_at >= now - RECENT_TWIN)
+    if organization is not None:
+        query = query.where(Registration.organization_id == organization.id)
+    else:
+        query = query.where(Registration.organization_id.is_(None))
+    for registration in session.scalars(query.order_by(Registration.created_at.desc(), Registration.id.desc())):
+        if _key(registration.name) == _key(name) and (organization is not None or _key(registration.proposed_organization) == _key(proposed)):
+            return registration
+    return None
+
+
 def register_walk_in(
     session: Session, event: Event, data: WalkInData, *, organizer: bool, secret: str | None = None, now: datetime | None = None
 ) -> WalkIn:
@@ -140,6 +175,10 @@ def register_walk_in(
     if category is None or category.event_id != event.id or (category.needs_approval and not organizer):
         raise RuleViolation(_("Choose one of the listed categories."), "category_id")
     organization = _organization(session, data)
+    if not data.another_person:
+        twin = recent_twin(session, event, name, organization, data.proposed_organization, now)
+        if twin is not None:
+            raise PossibleDuplicate(twin)
     if organization is not None:
         quota = quota_problem(session, settings, organization)
         if quota:
