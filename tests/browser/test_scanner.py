@@ -3,13 +3,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventsys.attendance import devices, scanning
 from eventsys.attendance.models import CheckIn, CheckInSource, EntryPolicy, Scan, ScanResult
 from eventsys.core.db import utcnow
-from eventsys.core.i18n import local_time
+from eventsys.core.i18n import local_date, local_time
 from eventsys.extensions import db
 from eventsys.registration import services as registrations
 from eventsys.registration import tickets
@@ -262,3 +263,66 @@ def test_offline_scans_survive_a_reload_and_arrive_once(page, live_server, door,
         (False, ScanResult.OK, "ok", False),
         (True, ScanResult.ALREADY_CHECKED_IN, "ok", True),  # shown to organizers, not hidden
     ]
+
+
+def test_an_unpaired_phone_keeps_its_offline_scans_uncounted_and_a_new_pairing_never_sends_them(page, live_server, door, app, organizer):
+    event, checkpoint, azis, ridwan = door
+    user, _event = organizer
+    two_days_ago = scanning.scan_code(db.session, event, checkpoint, azis.ticket.code, nonce="two-days-ago", now=utcnow() - timedelta(days=2)).checkin
+    old_device, old_token = devices.pair_browser(db.session, event, user, name="Pintu utama lama")
+    db.session.commit()
+    _open_paired(page, live_server, event, old_token)
+    field = page.locator("[data-testid=code-input]")
+    note = page.locator("[data-testid=result-note]")
+    waiting = page.locator("[data-testid=queue-count]")
+
+    page.context.set_offline(True)
+    # Azis came two days ago: the amber names the day, as the server would.
+    field.fill(azis.ticket.code)
+    field.press("Enter")
+    expect(page.locator("[data-testid=result]")).to_have_attribute("data-result", "already_checked_in")
+    with app.test_request_context(), force_locale("id"):
+        when = {"date": local_date(two_days_ago.at, event.timezone), "time": local_time(two_days_ago.at, event.timezone)}
+    expect(note).to_have_text(tr(app, "Checked in on %(date)s at %(time)s, %(gate)s", gate=checkpoint.name, **when))
+    field.fill(ridwan.ticket.code)
+    field.press("Enter")
+    expect(page.locator("[data-testid=result-name]")).to_have_text("Ridwan Kamil")
+    expect(waiting).to_have_attribute("data-count", "2")
+
+    # The organizer unpairs the phone before it is back online: its two scans were never taken.
+    devices.revoke_device(fresh(), old_device)
+    db.session.commit()
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    not_sent = page.locator("[data-testid=not-sent]")
+    expect(page.locator("[data-testid=net-status]")).to_have_attribute("data-state", "revoked", timeout=WAIT)
+    expect(not_sent).to_be_visible()
+    expect(page.locator("[data-testid=not-sent-title]")).to_have_text(tr(app, "Scans not counted: %(num)s", num=2))
+    expect(not_sent.locator("li")).to_have_count(2)
+    expect(not_sent.locator("li").nth(0)).to_contain_text("Nashrudin Azis")
+    expect(not_sent.locator("li").nth(1)).to_contain_text("Ridwan Kamil")
+    expect(waiting).to_be_hidden()
+
+    # Paired again, as another device: the old scans stay listed and are never sent under its name;
+    # its own offline scan is sent, and the green panel then says so.
+    new_device, new_token = devices.pair_browser(db.session, event, user, name="Pintu utama baru")
+    db.session.commit()
+    _open_paired(page, live_server, event, new_token)
+    expect(not_sent.locator("li")).to_have_count(2)
+    page.context.set_offline(True)
+    field.fill(ridwan.ticket.code)
+    field.press("Enter")
+    expect(page.locator("[data-testid=result]")).to_have_attribute("data-result", "ok")
+    expect(note).to_have_text(tr(app, "Checked on this device (offline); it will be sent when the network is back."))
+    expect(waiting).to_have_attribute("data-count", "1")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(waiting).to_have_attribute("data-count", "0", timeout=WAIT)
+    expect(note).to_have_text(tr(app, "Sent: the server recorded it."))
+    expect(not_sent.locator("li")).to_have_count(2)
+    scans = fresh().scalars(select(Scan).order_by(Scan.id)).all()
+    assert [(s.nonce == "two-days-ago", s.device_id, s.registration_id) for s in scans] == [(True, None, azis.id), (False, new_device.id, ridwan.id)]
+
+    page.click("[data-testid=not-sent-clear]")
+    expect(not_sent).to_be_hidden()
+    assert _queued(page) == []

@@ -8,9 +8,9 @@ import { beep, unlockSound } from "./sound.js";
 import * as store from "./store.js";
 import { makeSync } from "./sync.js";
 import { colourFor, makeUi } from "./ui.js";
-import { checkinsNow, judgeOffline, offlineShown, registerServiceWorker } from "./offline.js";
-import { indexBootstrap, searchMark, searchRoster } from "./verdict.js";
-import { base64urlDecode, normalizeDeskCode } from "./verify.js";
+import { judgeOffline, offlineShown, registerServiceWorker, searchOffline } from "./offline.js";
+import { chosenCheckpoint, indexBootstrap, searchMark } from "./verdict.js";
+import { base64urlDecode } from "./verify.js";
 
 const PING_MS = 15000;
 const REFRESH_MS = 5 * 60 * 1000;
@@ -27,6 +27,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   token: null,
+  pairing: null, // store.pairingOf(token): the queue is this pairing's
   data: null,
   index: null,
   publicKey: null,
@@ -73,11 +74,19 @@ function showRevoked() {
   ui.show("unpaired");
   ui.notice(strings.device_unpaired);
   refreshStatus();
+  showNotSent();
+}
+
+// The scans still waiting from an ended pairing: the server never took them; never sent under another.
+async function showNotSent() {
+  ui.showNotSent(await store.notSent(slug, state.pairing), (rows) => store.dequeue(rows.map((r) => r.nonce)).then(showNotSent));
 }
 
 function deviceRevoked() {
   store.forgetToken(slug);
   store.remember(slug, "revoked", "1");
+  state.pairing = null;
+  state.queue = [];
   if (camera.running) camera.toggle(false);
   showRevoked();
 }
@@ -93,12 +102,7 @@ function useBootstrap(data) {
   ui.setZone(data.event.timezone);
   ui.setHeader(data.event.name, data.device ? data.device.name : "");
   const checkpoints = data.checkpoints || [];
-  const known = (id) => checkpoints.some((c) => String(c.id) === String(id));
-  let chosen = store.remember(slug, "checkpoint");
-  const assigned = data.device && known(data.device.checkpoint_id) ? data.device.checkpoint_id : null;
-  if (!known(chosen) || (state.kiosk && assigned)) chosen = assigned; // a kiosk stands where the organizer put it
-  if (!chosen && checkpoints.length === 1) chosen = checkpoints[0].id;
-  ui.fillCheckpoints(checkpoints, chosen);
+  ui.fillCheckpoints(checkpoints, chosenCheckpoint(checkpoints, store.remember(slug, "checkpoint"), data.device, state.kiosk));
   showDirection();
   ui.notice(checkpoints.length ? "" : strings.no_checkpoints);
 }
@@ -171,11 +175,11 @@ async function showServerVerdict(reply) {
 async function scanOffline(scan, checkpoint, entry) {
   const verdict = await judgeOffline(state, scan, checkpoint, entry, page.dataset.ed25519Url);
   const ticketId = verdict.ticketId || (verdict.entry ? verdict.entry.ticket_id : null);
-  const row = { ...scan, local_result: verdict.result, ticket_id: ticketId };
+  const row = { ...scan, local_result: verdict.result, ticket_id: ticketId, name: verdict.entry ? verdict.entry.name : "", pairing: state.pairing };
   await store.enqueue(row);
   state.queue.push(row);
   refreshStatus();
-  show(offlineShown(verdict, scan, state.index, strings, ui.formatTime));
+  show(offlineShown(verdict, scan, state.index, strings, ui.formatWhen));
 }
 
 async function handleCode(code, source, entry = null) {
@@ -224,27 +228,28 @@ function submitCode(raw, source, entry) {
 
 // Syncing the queue.
 
-const syncNow = makeSync(api, slug, {
+// What the server recorded for a queued scan: the screen still showing it says so; a different verdict is listed.
+function sent(scan, server, message, name = scan.code.slice(0, 24)) {
+  ui.sent(scan, server);
+  if (server !== scan.local_result) state.differences.push({ name, local: scan.local_result, server, message });
+}
+
+const { syncNow, probe } = makeSync(api, () => store.queued(slug, state.pairing), {
   onOffline: () => setReachable(false),
   onOnline: () => setReachable(true),
   onRevoked: deviceRevoked,
   async onResult(scan, result) {
     const entry = result.attendee && state.index ? state.index.byRegistration.get(result.attendee.registration_id) : null;
     if (result.result === "ok" && result.checkin) await rememberCheckin(result.checkin, entry ? entry.ticket_id : scan.ticket_id);
-    if (result.result !== scan.local_result) {
-      const name = result.attendee ? result.attendee.name : scan.code.slice(0, 24);
-      state.differences.push({ name, local: scan.local_result, server: result.result, message: result.message });
-    }
+    sent(scan, result.result, result.message, result.attendee ? result.attendee.name : undefined);
   },
-  onRefused(scan, message) {
-    state.differences.push({ name: scan.code.slice(0, 24), local: scan.local_result, server: "error", message });
-  },
+  onRefused: (scan, message) => sent(scan, "error", message),
 });
 
 async function syncQueue() {
   refreshStatus(true);
   await syncNow();
-  state.queue = await store.queued(slug);
+  state.queue = await store.queued(slug, state.pairing);
   refreshStatus();
   ui.showDifferences(state.differences);
 }
@@ -253,15 +258,7 @@ async function ping() {
   if (state.revoked || !navigator.onLine) return refreshStatus();
   if (state.queue.length) return syncQueue();
   if (online() && Date.now() - state.lastContact < PING_MS) return undefined;
-  try {
-    const reply = await api.post("/scans/sync", { sent_at: new Date().toISOString(), scans: [] }, 5000);
-    if (reply.status === 401 || reply.status === 403) return deviceRevoked();
-    setReachable(true);
-  } catch (error) {
-    if (!(error instanceof NetworkError)) throw error;
-    setReachable(false);
-  }
-  return undefined;
+  return probe();
 }
 
 // Search, by name or desk code: the API while online, the roster otherwise.
@@ -271,13 +268,13 @@ async function search(query) {
   if (q.length < 2) return ui.renderSearch([], "", pick);
   const checkpoint = currentCheckpoint();
   const zone = state.data ? state.data.event.timezone : page.dataset.zone;
-  const mark = (entry, checkins) => ({ ...entry, mark: searchMark(entry, checkins, checkpoint, { zone }) });
   if (online()) {
     try {
       const reply = await api.get(`/attendees?q=${encodeURIComponent(q)}`, 5000);
       if (reply.ok) {
         const { results, truncated } = reply.data;
-        return ui.renderSearch(results.map((e) => mark(e, e.checkins)), results.length ? "" : strings.no_results, pick, truncated);
+        const marked = results.map((e) => ({ ...e, mark: searchMark(e, e.checkins, checkpoint, { zone }) }));
+        return ui.renderSearch(marked, results.length ? "" : strings.no_results, pick, truncated);
       }
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
@@ -285,10 +282,8 @@ async function search(query) {
     }
   }
   if (!state.index) return ui.renderSearch([], strings.no_data, pick);
-  const checkins = checkinsNow(state);
-  const found = searchRoster(state.index, q, normalizeDeskCode(q), SEARCH_LIMIT + 1);
-  const shown = found.slice(0, SEARCH_LIMIT).map((e) => mark(e, checkins));
-  return ui.renderSearch(shown, found.length ? strings.search_offline : strings.no_results, pick, found.length > SEARCH_LIMIT);
+  const { shown, truncated } = searchOffline(state, q, checkpoint, zone, SEARCH_LIMIT);
+  return ui.renderSearch(shown, shown.length ? strings.search_offline : strings.no_results, pick, truncated);
 }
 
 function pick(entry) {
@@ -378,13 +373,15 @@ function wire() {
 async function main() {
   registerServiceWorker(page);
   const saved = store.loadToken(slug);
+  state.pairing = saved ? store.pairingOf(saved.token) : null;
+  await showNotSent();
   if (!saved) return store.remember(slug, "revoked") === "1" ? showRevoked() : ui.show("unpaired");
   state.token = saved.token;
   ui.show("station");
   page.classList.toggle("kiosk", state.kiosk);
   const cached = await store.getBootstrap(slug);
   state.recent = await store.recent(slug);
-  state.queue = await store.queued(slug);
+  state.queue = await store.queued(slug, state.pairing);
   if (cached) useBootstrap(cached);
   refreshStatus();
   wire();

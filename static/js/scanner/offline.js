@@ -2,7 +2,7 @@
 // what the screen shows of it), and the service worker that keeps the page for a reload while offline.
 
 import { fmt } from "./ui.js";
-import { offlineVerdict } from "./verdict.js";
+import { offlineVerdict, searchMark, searchRoster } from "./verdict.js";
 import { decodeToken, normalizeDeskCode, verifySignature } from "./verify.js";
 
 // The synced check-ins, less those undone here, plus those learnt since and those queued as admitted.
@@ -19,6 +19,14 @@ export function checkinsNow(state) {
     if (q.local_result === "ok" && q.ticket_id) rows.push({ ticket_id: q.ticket_id, checkpoint_id: q.checkpoint_id, direction: q.direction, at: q.scanned_at, checkpoint_name: q.checkpoint_name });
   }
   return rows;
+}
+
+// The roster's people matching `q` (name or desk code), marked as at `checkpoint`: {shown (≤ limit), truncated}.
+export function searchOffline(state, q, checkpoint, zone, limit) {
+  const checkins = checkinsNow(state);
+  const found = searchRoster(state.index, q, normalizeDeskCode(q), limit + 1);
+  const shown = found.slice(0, limit).map((entry) => ({ ...entry, mark: searchMark(entry, checkins, checkpoint, { zone }) }));
+  return { shown, truncated: found.length > limit };
 }
 
 // What the device can say by itself about a code, from the synced data (state: main.js's).
@@ -42,12 +50,18 @@ export async function judgeOffline(state, scan, checkpoint, entry, libraryUrl) {
 }
 
 // What the screen shows for judgeOffline's verdict on `scan` (ui.showResult's verdict).
-export function offlineShown(verdict, scan, index, strings, formatTime) {
-  if (verdict.result === null) return { result: "error", title: strings.no_data, note: strings.checked_offline };
+// formatWhen: ui's, {time, date} with the date only for another day than the scan's (as the server says it).
+export function offlineShown(verdict, scan, index, strings, formatWhen) {
+  const { nonce } = scan;
+  if (verdict.result === null) return { result: "error", title: strings.no_data, note: strings.checked_offline, nonce };
   const { entry, previous } = verdict;
   let note = strings.checked_offline;
-  if (previous) note = fmt(previous.direction === "out" ? strings.exit_at : strings.checked_in_at, { time: formatTime(previous.at), gate: previous.checkpoint_name || "" });
-  else if (verdict.result === "ok" && verdict.bySignature) note = strings.by_signature;
+  if (previous) {
+    const { time, date } = formatWhen(previous.at, new Date(scan.scanned_at));
+    const out = previous.direction === "out";
+    const template = date ? (out ? strings.exit_on : strings.checked_in_on) : out ? strings.exit_at : strings.checked_in_at;
+    note = fmt(template, { date, time, gate: previous.checkpoint_name || "" });
+  } else if (verdict.result === "ok" && verdict.bySignature) note = strings.by_signature;
   const ticketId = verdict.ticketId || (entry ? entry.ticket_id : null);
   let attendee = ticketId ? { name: fmt(strings.ticket, { id: ticketId }) } : null;
   if (entry) {
@@ -55,7 +69,7 @@ export function offlineShown(verdict, scan, index, strings, formatTime) {
     attendee = { name: entry.name, position: entry.position, organization: entry.organization, category };
   }
   const title = verdict.result === "ok" && scan.direction === "out" ? strings.out : undefined;
-  return { result: verdict.result, title, attendee, note };
+  return { result: verdict.result, title, attendee, note, nonce };
 }
 
 export async function registerServiceWorker(page) {

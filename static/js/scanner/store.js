@@ -1,6 +1,6 @@
 // What the scanner keeps on the device: the device token (localStorage, per event), and in
-// IndexedDB the last bootstrap, the queue of scans waiting for upload and the check-ins made
-// here since that bootstrap.
+// IndexedDB the last bootstrap, the queue of scans waiting for upload (each marked with the
+// pairing it was made under) and the check-ins made here since that bootstrap.
 
 const DB_NAME = "eventsys-scanner";
 const DB_VERSION = 1;
@@ -82,10 +82,33 @@ export function putBootstrap(slug, data) {
   return run("bootstrap", "readwrite", (store) => done(store.put({ ...data, slug, fetched_at: new Date().toISOString() })));
 }
 
-export function queued(slug) {
+// Which pairing a token is (not the token itself): a scan queued under one pairing is never sent with another's token.
+export function pairingOf(token) {
+  let a = 0x811c9dc5;
+  let b = 5381;
+  for (const char of String(token)) {
+    const code = char.charCodeAt(0);
+    a = Math.imul(a ^ code, 0x01000193) >>> 0;
+    b = (Math.imul(b, 33) + code) >>> 0;
+  }
+  return `${a.toString(16)}.${b.toString(16)}`;
+}
+
+function queuedAll(slug) {
   return run("queue", "readonly", (store) => done(store.index("slug").getAll(slug))).then((rows) =>
     rows.sort((a, b) => (a.scanned_at < b.scanned_at ? -1 : 1)),
   );
+}
+
+// The scans waiting to be sent under this pairing (one queued before scans were marked: the pairing then in place).
+export async function queued(slug, pairing) {
+  if (!pairing) return [];
+  return (await queuedAll(slug)).filter((r) => (r.pairing || pairing) === pairing);
+}
+
+// The scans of an earlier pairing, unpaired before they were sent: never sent, only shown (until cleared).
+export async function notSent(slug, pairing) {
+  return (await queuedAll(slug)).filter((r) => (pairing ? r.pairing && r.pairing !== pairing : true));
 }
 
 export function enqueue(scan) {

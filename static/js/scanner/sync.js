@@ -1,7 +1,7 @@
 // Uploading the queue of offline scans: in batches, in the order they were made, each with its
 // nonce so that a batch sent twice (a lost answer, two taps on "send") counts once on the server.
 
-import { dequeue, queued } from "./store.js";
+import { dequeue } from "./store.js";
 import { NetworkError, errorMessage } from "./net.js";
 
 const BATCH = 100;
@@ -12,28 +12,37 @@ function wire(scan) {
   return { nonce, code, checkpoint_id, direction, source, scanned_at, local_result: local_result || null };
 }
 
+// queued(): the scans waiting under the current pairing (store.queued);
 // hooks: {onResult(scan, result), onRefused(scan, message), onOffline(), onRevoked(), onOnline()}
-export function makeSync(api, slug, hooks) {
+// Returns {syncNow, probe}: probe() sends an empty batch, to learn whether the server is there (and this pairing still stands).
+export function makeSync(api, queued, hooks) {
   let running = null;
+
+  // The server's reply, or null when there was none (offline) or the device was unpaired.
+  async function post(scans) {
+    let reply;
+    try {
+      reply = await api.post("/scans/sync", { sent_at: new Date().toISOString(), scans: scans.map(wire) }, scans.length ? 30000 : 5000);
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error;
+      hooks.onOffline();
+      return null;
+    }
+    if (reply.status === 401 || reply.status === 403) {
+      hooks.onRevoked();
+      return null;
+    }
+    hooks.onOnline();
+    return reply;
+  }
 
   async function upload() {
     let size = BATCH;
     for (;;) {
-      const batch = (await queued(slug)).slice(0, size);
+      const batch = (await queued()).slice(0, size);
       if (!batch.length) return true;
-      let reply;
-      try {
-        reply = await api.post("/scans/sync", { sent_at: new Date().toISOString(), scans: batch.map(wire) }, 30000);
-      } catch (error) {
-        if (!(error instanceof NetworkError)) throw error;
-        hooks.onOffline();
-        return false;
-      }
-      if (reply.status === 401 || reply.status === 403) {
-        hooks.onRevoked();
-        return false;
-      }
-      hooks.onOnline();
+      const reply = await post(batch);
+      if (!reply) return false;
       if (!reply.ok) {
         // The server stores nothing of a batch with one bad scan: find it by sending one at a time.
         if (batch.length > 1) {
@@ -56,8 +65,10 @@ export function makeSync(api, slug, hooks) {
     }
   }
 
-  return function syncNow() {
+  function syncNow() {
     if (!running) running = upload().finally(() => (running = null));
     return running;
-  };
+  }
+
+  return { syncNow, probe: () => post([]) };
 }

@@ -17,8 +17,9 @@ export function colourFor(result) {
 
 // page: {zone, abbreviation}: the event's zone and its name as the server writes it (WIB, WITA, WIT).
 export function makeUi(strings, page) {
-  let zone = "UTC";
+  let zone = page.zone || "UTC";
   let timeFormat = null;
+  let dateFormat = null;
 
   // "07:08 WIB", as the server's own messages write times (eventsys.core.i18n.local_time).
   function formatTime(iso) {
@@ -31,6 +32,20 @@ export function makeUi(strings, page) {
     return `${parts.hour}:${parts.minute} ${name}`;
   }
 
+  // "22 November 2026" (id) or "November 22, 2026" (en), as the server's long dates (eventsys.core.i18n.local_date).
+  function formatDate(iso) {
+    if (!dateFormat) {
+      dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || "en", { timeZone: zone, day: "numeric", month: "long", year: "numeric" });
+    }
+    return dateFormat.format(new Date(iso));
+  }
+
+  // {time, date}: the date only when `iso` was not on the day of `now` on the event's clock (verdicts.py _when).
+  function formatWhen(iso, now = new Date()) {
+    const same = formatDate(iso) === formatDate(now);
+    return { time: formatTime(iso), date: same ? "" : formatDate(iso) };
+  }
+
   function setText(id, text) {
     const node = $(id);
     node.textContent = text || "";
@@ -39,9 +54,11 @@ export function makeUi(strings, page) {
 
   return {
     formatTime,
+    formatWhen,
     setZone(value) {
       zone = value || "UTC";
       timeFormat = null;
+      dateFormat = null;
     },
     setHeader(eventName, deviceName) {
       if (eventName) $("event-name").textContent = eventName;
@@ -89,6 +106,7 @@ export function makeUi(strings, page) {
       const colour = colourFor(verdict.result);
       panel.dataset.state = colour;
       panel.dataset.result = verdict.result;
+      panel.dataset.nonce = verdict.nonce || ""; // an offline scan's: its note changes once it is sent
       const person = verdict.attendee || null;
       setText("result-title", verdict.title || strings[verdict.result] || strings.error);
       setText("result-name", person ? person.name : "");
@@ -105,8 +123,29 @@ export function makeUi(strings, page) {
       const panel = $("result");
       panel.dataset.state = "idle";
       panel.dataset.result = "";
+      panel.dataset.nonce = "";
       for (const id of ["result-title", "result-name", "result-detail", "result-category", "result-note"]) setText(id, "");
       $("undo").hidden = true;
+    },
+    // A queued scan was sent and the server recorded `server` (a result code): the panel still showing it
+    // no longer says it will be sent.
+    sent(scan, server) {
+      if (!scan.nonce || $("result").dataset.nonce !== scan.nonce || $("result-note").textContent !== strings.checked_offline) return;
+      setText("result-note", server === scan.local_result ? strings.sent : fmt(strings.sent_differs, { server: strings[server] || server }));
+    },
+    // Scans queued under a pairing the organizer ended: not counted; listed for the organizer to be told, until onClear(rows).
+    showNotSent(rows, onClear) {
+      const list = $("not-sent-list");
+      list.replaceChildren();
+      for (const row of rows) {
+        const item = document.createElement("li");
+        const name = row.name || (row.ticket_id ? fmt(strings.ticket, { id: row.ticket_id }) : row.code.slice(0, 24));
+        item.textContent = [name, `${formatDate(row.scanned_at)} ${formatTime(row.scanned_at)}`, row.checkpoint_name].filter(Boolean).join(" · ");
+        list.append(item);
+      }
+      setText("not-sent-title", rows.length ? fmt(strings.not_sent, { num: rows.length }) : "");
+      $("not-sent").hidden = rows.length === 0;
+      $("not-sent-clear").onclick = () => onClear(rows);
     },
     hideUndo() {
       $("undo").hidden = true;

@@ -17,6 +17,17 @@ export function indexBootstrap(data) {
   return { byTicket, byCode, byRegistration, revoked, categories, checkpoints };
 }
 
+// The checkpoint this screen starts at: the one chosen here before, else the device's (always, for a kiosk:
+// it stands where the organizer put it), else the only one.
+export function chosenCheckpoint(checkpoints, remembered, device, kiosk) {
+  const known = (id) => checkpoints.some((c) => String(c.id) === String(id));
+  const assigned = device && known(device.checkpoint_id) ? device.checkpoint_id : null;
+  let chosen = remembered;
+  if (!known(chosen) || (kiosk && assigned)) chosen = assigned;
+  if (!chosen && checkpoints.length === 1) chosen = checkpoints[0].id;
+  return chosen;
+}
+
 const dayFormats = new Map();
 
 export function localDay(at, zone) {
