@@ -362,6 +362,14 @@ def web(make_app):
 
 
 @pytest.fixture
+def staff_web(organizer, make_app, make_user):
+    """(client signed in as the event's check-in staff, the event)."""
+    _user, event = organizer
+    staff = make_user(email="petugas@kominfo.go.id", name="Petugas Meja", event=event, role="checkin")
+    return sign_in(make_app().test_client(), staff), event
+
+
+@pytest.fixture
 def organizer_web(web, organizer):
     """(client signed in as the organizer, the organizer's event)."""
     user, event = organizer

@@ -15,7 +15,9 @@ from eventsys.attendance.models import Certificate, CertificateRule, CheckIn, Ch
 from eventsys.core.models import OutboxMessage
 from eventsys.core.tokens import hash_secret
 from eventsys.extensions import db
-from eventsys.registration.models import DelegateCategory, Registration, RegistrationState
+from eventsys.registration.models import Registration, RegistrationState
+from tests.desk_helpers import category, flashes, registrations
+from tests.desk_helpers import walk_in_form as new_walk_in_form
 from tests.helpers import PASSWORD, csrf_token_of, field_errors, fresh, sign_in, text, tr
 
 
@@ -23,39 +25,21 @@ def base(event) -> str:
     return f"/manage/{event.slug}/checkin"
 
 
-def flashes(response) -> list[str]:
-    return [unescape(m) for m in re.findall(r'<p class="flash flash-\w+" role="(?:status|alert)"[^>]*>(.*?)</p>', text(response), re.S)]
 
 
 def bootstrap(client, event, token):
     return client.get(f"/api/v1/events/{event.slug}/scanner", headers={"Authorization": f"Bearer {token}"})
 
 
-def category(event, name="Umum"):
-    item = DelegateCategory(event_id=event.id, name=name, color="#0f766e")
-    db.session.add(item)
-    db.session.commit()
-    return item
+
+
+
+
 
 
 def walk_in_form(category, **overrides):
-    form = {
-        "name": "Dr. H. Syamsuar, M.Si.", "position": "Kepala Dinas", "organization_id": "0", "proposed_organization": "Dinas Kominfo Kab. Siak",
-        "category_id": str(category.id), "email": "", "phone": "", "consent": "y", "checkpoint_id": "0", "nonce": "walk-in-form-0001",
-    }
-    return form | overrides
-
-
-def registrations(event) -> list[Registration]:
-    return list(fresh().scalars(select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)))
-
-
-@pytest.fixture
-def staff_web(organizer, make_app, make_user):
-    """(client signed in as the event's check-in staff, the event)."""
-    _user, event = organizer
-    staff = make_user(email="petugas@kominfo.go.id", name="Petugas Meja", event=event, role="checkin")
-    return sign_in(make_app().test_client(), staff), event
+    """The same walk-in form (one nonce) unless a test gives another."""
+    return new_walk_in_form(category, **({"nonce": "walk-in-form-0001", "position": "Kepala Dinas"} | overrides))
 
 
 # 1. A kiosk has its checkpoint; devices are changed later.

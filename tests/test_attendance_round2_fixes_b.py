@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 from html import unescape
 
-import pytest
 from sqlalchemy import func, select
 
 from eventsys.attendance import scanning
@@ -14,43 +13,12 @@ from eventsys.attendance.models import CheckIn, Direction, EntryPolicy
 from eventsys.core.db import utcnow
 from eventsys.extensions import db
 from eventsys.registration import tickets
-from eventsys.registration.models import DelegateCategory, Registration
-from tests.helpers import csrf_token_of, field_errors, fresh, sign_in, text, tr
-
-
-def desk(event) -> str:
-    return f"/manage/{event.slug}/desk"
-
-
-def category(event, name="Umum"):
-    item = DelegateCategory(event_id=event.id, name=name, color="#0f766e")
-    db.session.add(item)
-    db.session.commit()
-    return item
-
-
-def walk_in_form(category, **overrides):
-    form = {
-        "name": "Dr. H. Syamsuar, M.Si.", "position": "Kepala Dinas", "organization_id": "0", "proposed_organization": "Dinas Kominfo Kab. Siak",
-        "category_id": str(category.id), "email": "", "phone": "", "consent": "y", "checkpoint_id": "0", "nonce": uuid.uuid4().hex,
-    }
-    return form | overrides
-
-
-def registrations(event) -> list[Registration]:
-    return list(fresh().scalars(select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)))
+from tests.desk_helpers import category, desk, registrations, walk_in_form
+from tests.helpers import csrf_token_of, field_errors, fresh, text, tr
 
 
 def checkin_count() -> int:
     return fresh().scalar(select(func.count()).select_from(CheckIn))
-
-
-@pytest.fixture
-def staff_web(organizer, make_app, make_user):
-    """(client signed in as the event's check-in staff, the event)."""
-    _user, event = organizer
-    staff = make_user(email="petugas@kominfo.go.id", name="Petugas Meja", event=event, role="checkin")
-    return sign_in(make_app().test_client(), staff), event
 
 
 # 1. Back, then Register again: a new nonce, the same person.

@@ -2,8 +2,6 @@
 once; people are found by name or desk code and checked in; only the event's staff use the desk."""
 import base64
 import re
-import uuid
-from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -14,44 +12,9 @@ from eventsys.core.models import OutboxMessage
 from eventsys.core.qr import qr_svg
 from eventsys.extensions import db
 from eventsys.registration import services, tickets
-from eventsys.registration.models import DelegateCategory, Registration, RegistrationState
+from eventsys.registration.models import RegistrationState
+from tests.desk_helpers import category, desk, flashes, registrations, walk_in_form
 from tests.helpers import PASSWORD, csrf_token_of, field_errors, fresh, sign_in, text, tr
-
-
-def desk(event) -> str:
-    return f"/manage/{event.slug}/desk"
-
-
-def flashes(response) -> list[str]:
-    return [unescape(m) for m in re.findall(r'<p class="flash flash-\w+" role="(?:status|alert)"[^>]*>(.*?)</p>', text(response), re.S)]
-
-
-def category(event, name="Umum", *, capacity=None, needs_approval=False):
-    item = DelegateCategory(event_id=event.id, name=name, color="#0f766e", capacity=capacity, needs_approval=needs_approval)
-    db.session.add(item)
-    db.session.commit()
-    return item
-
-
-@pytest.fixture
-def staff_web(organizer, make_app, make_user):
-    """(client signed in as the event's check-in staff, the event)."""
-    _user, event = organizer
-    staff = make_user(email="petugas@kominfo.go.id", name="Petugas Meja", event=event, role="checkin")
-    return sign_in(make_app().test_client(), staff), event
-
-
-def walk_in_form(category, organization=None, **overrides):
-    form = {
-        "name": "Dr. H. Syamsuar, M.Si.", "position": "Kepala Dinas Kominfo", "organization_id": str(organization.id) if organization else "0",
-        "proposed_organization": "" if organization else "Dinas Kominfo Kab. Siak", "category_id": str(category.id),
-        "email": "", "phone": "", "consent": "y", "checkpoint_id": "0", "nonce": uuid.uuid4().hex,  # a new form each time
-    }
-    return form | overrides
-
-
-def registrations(event) -> list[Registration]:
-    return list(fresh().scalars(select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)))
 
 
 def mails() -> list[OutboxMessage]:
