@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from eventsys.core.mail import build_email
 from eventsys.core.models import OutboxMessage
 from eventsys.core.rules import RuleViolation
 from eventsys.exhibition import engagement
@@ -264,6 +265,7 @@ def test_a_contact_request_is_mailed_to_the_exhibitor_and_never_public(fair, cli
     mails = fresh().scalars(select(OutboxMessage).where(OutboxMessage.kind == "exhibition_contact")).all()
     assert {m.to_email for m in mails} == {"pameran@cirebonkota.go.id", exhibitor_user.email}
     assert all("Kami ingin bekerja sama." in m.body_text and "budi@startup.id" in m.body_text for m in mails)
+    assert {build_email(m)["Reply-To"] for m in mails} == {"budi@startup.id"}  # Reply answers the visitor, not noreply@
     [message] = fresh().scalars(select(BoothMessage)).all()
     web = sign_in(make_app().test_client(), exhibitor_user)
     refused = web.post(f"/exhibit/{event.slug}/messages/{message.id}", data={"action": "approve"}, follow_redirects=True)

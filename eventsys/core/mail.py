@@ -86,6 +86,10 @@ def _one_line(value: str, limit: int) -> str:
     return re.sub(r"\s+", " ", value or "").strip()[:limit]
 
 
+def _single_address(address: str) -> bool:
+    return bool(address) and "@" in address and not re.search(r"[\s<>,]", address)
+
+
 def queue_mail(
     session: Session,
     *,
@@ -97,15 +101,21 @@ def queue_mail(
     attachments: Iterable[tuple[str, str, bytes]] = (),
     event_id: int | None = None,
     kind: str = "",
+    reply_to: str = "",
 ) -> OutboxMessage:
-    """Store a message in the caller's transaction; it is sent after the transaction commits."""
+    """Store a message in the caller's transaction; it is sent after the transaction commits.
+
+    `reply_to`: where the recipient's Reply goes (a visitor's address on a contact request); none when unusable.
+    """
     address = (to_email or "").strip()
-    if not address or "@" not in address or re.search(r"[\s<>,]", address):
+    if not _single_address(address):
         raise ValueError(f"not a single email address: {to_email!r}")
+    reply_to = (reply_to or "").strip()
     message = OutboxMessage(
         event_id=event_id,
         to_email=address,
         to_name=_one_line(to_name, 200),
+        reply_to=reply_to if _single_address(reply_to) and len(reply_to) <= 254 else "",
         subject=_one_line(subject, 300),
         body_text=text,
         body_html=html or "",
@@ -196,6 +206,8 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         email["To"] = Address(display_name=message.to_name, username=local, domain=domain)
     else:
         email["To"] = message.to_email
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())
     domain = from_address.rpartition("@")[2] or "localhost"

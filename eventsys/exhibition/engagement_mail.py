@@ -70,7 +70,7 @@ def mail_contact_request(session: Session, event: Event, exhibition, booth: Boot
             html = _render("exhibition/engagement_contact_mail.html", context)
         try:
             queue_mail(session, to_email=address, to_name=name, subject=subject, text=text, html=html, event_id=event.id,
-                       kind="exhibition_contact")
+                       kind="exhibition_contact", reply_to=message.email or "")  # Reply answers the visitor
         except ValueError:  # a contact address typed badly by the exhibitor: the request stays on the messages page
             current_app.logger.warning("booth %s: contact address %r not usable", booth.id, address)
     return len(recipients)
