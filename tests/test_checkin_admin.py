@@ -8,6 +8,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from eventsys.attendance import scanning
@@ -16,13 +17,14 @@ from eventsys.attendance.models import (
     CheckIn,
     CheckInChange,
     CheckInSource,
+    Direction,
     EntryPolicy,
     Scan,
     ScannerDevice,
     ScanResult,
 )
 from eventsys.core.db import utcnow
-from eventsys.core.i18n import local_time
+from eventsys.core.i18n import local_datetime, local_time
 from eventsys.core.qr import qr_svg
 from eventsys.extensions import db
 from eventsys.registration import tickets
@@ -254,6 +256,21 @@ def test_an_organizer_undoes_any_checkin_with_a_reason_and_restores_it(app, orga
     shown = text(web.get(page))
     assert "Salah pindai: itu ajudannya" in shown and "Ternyata benar beliau" in shown and "Panitia Kominfo" in shown
     assert shown.count('data-testid="change-row"') == 2
+    with app.test_request_context(), force_locale("id"):
+        when = local_datetime(checkin.at, event.timezone)
+    assert f"Pintu masuk · {when}" in shown  # the changed check-in with its date: events run over several days
+
+
+def test_undoing_an_exit_says_exit_undone(app, organizer, organizer_web, make_checkpoint, make_registration, make_scanner):
+    web, event = organizer_web
+    hall = make_checkpoint(event, name="Malam Penghargaan", policy=EntryPolicy.IN_OUT)
+    device, _ = make_scanner(event)
+    azis, _ = make_registration(event, name="Nashrudin Azis")
+    scan(event, hall, azis.ticket.code, device=device, now=utcnow() - timedelta(hours=2))
+    left = scan(event, hall, azis.ticket.code, device=device, direction=Direction.OUT, now=utcnow() - timedelta(hours=1))
+    undone = web.post(f"{base(event)}/people/{azis.id}/undo", data={"checkin_id": str(left.checkin.id), "reason": "Keliru"},
+                      follow_redirects=True)
+    assert tr(app, "Exit undone.") in text(undone) and tr(app, "Check-in undone.") not in text(undone)
 
 
 def test_an_organizer_records_a_checkin_by_hand_once_even_when_sent_twice(organizer, organizer_web, admitted, make_checkpoint):

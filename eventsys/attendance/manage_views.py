@@ -358,7 +358,8 @@ def undo(slug: str, registration_id: int):
     checkin = checkin_admin.checkin_of(db.session, registration, form.checkin_id.data)
     if checkin is None:
         abort(404)
-    _commit_flashing(lambda: checkin_admin.undo(db.session, checkin, user=current_user, reason=form.reason.data), _("Check-in undone."))
+    done = _("Exit undone.") if checkin.direction == Direction.OUT else _("Check-in undone.")
+    _commit_flashing(lambda: checkin_admin.undo(db.session, checkin, user=current_user, reason=form.reason.data), done)
     return _back_to_person(registration)
 
 
