@@ -6,6 +6,8 @@ that stops pointing at them, so a failed commit never leaves a row without its f
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -86,7 +88,39 @@ def web_address(value: str, *, field_name: str, max_length: int = URL_MAX) -> st
     return value
 
 
+# Two people editing the same thing: each form carries a fingerprint of what its page showed
+
+
+class EditConflict(RuleViolation):
+    """Someone else saved this after the form was opened; nothing of this save is stored."""
+
+
+def fingerprint(values) -> str:
+    """A short hash of the values an edit form shows; no column needed, and it changes whenever they do."""
+    text = json.dumps([None if v is None else str(v) for v in values], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _lock(session: Session, row) -> None:
+    """Re-read the row under a write lock, so two saves at the same moment take turns (SQLite writes one at a time)."""
+    model = type(row)
+    session.execute(select(model).where(model.id == row.id).with_for_update().execution_options(populate_existing=True))
+
+
+def _check_version(seen: str | None, stored: str, wanted: str, message: str) -> None:
+    """Refuse a save from a page opened before someone else's save; repeating the same save (a double click) passes."""
+    if seen and seen != stored and wanted != stored:
+        raise EditConflict(message)
+
+
 # The booth
+
+BOOTH_FIELDS = ("name", "tagline", "description", "contact_name", "contact_email", "contact_phone", "website")
+
+
+def booth_version(booth: Booth) -> str:
+    """What the booth form edits (the logo is replaced only on purpose, so it is left out)."""
+    return fingerprint([getattr(booth, name) for name in BOOTH_FIELDS] + sorted(row.dimension for row in booth.dimensions))
 
 
 @dataclass
@@ -101,19 +135,23 @@ class BoothDetails:
     dimensions: list[Dimension] = field(default_factory=list)
 
 
-def update_booth(session: Session, user, booth: Booth, details: BoothDetails) -> None:
+def update_booth(session: Session, user, booth: Booth, details: BoothDetails, version: str | None = None) -> None:
+    """Save the booth's details; `version` is `booth_version` as the form's page showed it (None: not checked)."""
     check_open(session, user, booth.event)
     name = (details.name or "").strip()
     if not name:
         raise RuleViolation(_("Enter the booth's name."), "name")
-    booth.name = name
-    booth.tagline = (details.tagline or "").strip()
-    booth.description = (details.description or "").strip()
-    booth.contact_name = (details.contact_name or "").strip()
-    booth.contact_email = (details.contact_email or "").strip()
-    booth.contact_phone = (details.contact_phone or "").strip()
-    booth.website = web_address(details.website, field_name="website", max_length=WEBSITE_MAX)
+    values = {key: (getattr(details, key) or "").strip() for key in BOOTH_FIELDS} | {"name": name}
+    values["website"] = web_address(details.website, field_name="website", max_length=WEBSITE_MAX)
     wanted = {Dimension(d) for d in details.dimensions}
+    if version is not None:
+        _lock(session, booth)
+        session.expire(booth, ["dimensions"])
+        _check_version(version, booth_version(booth), fingerprint([values[key] for key in BOOTH_FIELDS] + sorted(wanted)),
+                       _("Someone else saved this booth after you opened the page. Their version is shown below; "
+                         "your text is kept in the form, so compare the two and save again to keep yours."))
+    for key, value in values.items():
+        setattr(booth, key, value)
     # Keep the rows that stay: a delete and an insert of the same key in one flush would collide.
     for row in list(booth.dimensions):
         if row.dimension not in wanted:
@@ -188,10 +226,24 @@ def add_programme(session: Session, user, booth: Booth, *, title: str, dimension
     return programme
 
 
+PROGRAMME_FIELDS = ("title", "dimension", "description", "responsible_opd")
+
+
+def programme_version(programme: QuickWin) -> str:
+    return fingerprint([getattr(programme, name) for name in PROGRAMME_FIELDS])
+
+
 def update_programme(session: Session, user, programme: QuickWin, *, title: str, dimension, description: str = "",
-                     responsible_opd: str = "") -> None:
+                     responsible_opd: str = "", version: str | None = None) -> None:
+    """Save a programme; `version` is `programme_version` as the form's page showed it (None: not checked)."""
     check_open(session, user, programme.booth.event)
-    for key, value in _programme_values(title, dimension, description, responsible_opd).items():
+    values = _programme_values(title, dimension, description, responsible_opd)
+    if version is not None:
+        _lock(session, programme)
+        _check_version(version, programme_version(programme), fingerprint([values[key] for key in PROGRAMME_FIELDS]),
+                       _("Someone else saved this programme after you opened the page. Their version is shown below; "
+                         "your text is kept in the form, so compare the two and save again to keep yours."))
+    for key, value in values.items():
         setattr(programme, key, value)
     session.flush()
 
@@ -252,9 +304,15 @@ def _title(value: str) -> str:
     return value
 
 
+def media_version(item: MediaItem) -> str:
+    return fingerprint([item.title, item.description, item.dimension, item.quick_win_id])
+
+
 def update_media(session: Session, user, item: MediaItem, *, title: str, description: str = "", dimension=None,
-                 quick_win_id: int | None = None) -> bool:
+                 quick_win_id: int | None = None, version: str | None = None) -> bool:
     """Save the item's details; True when its changed text sent an approved item back to the organizers' review.
+
+    `version` is `media_version` as the form's page showed it (None: not checked).
 
     Visitors see an item's title and description, so an exhibitor's change to them is reviewed like a
     new upload: the item leaves the hall until approved again. Organizers (the reviewers) edit freely.
@@ -262,6 +320,12 @@ def update_media(session: Session, user, item: MediaItem, *, title: str, descrip
     event = item.booth.event if item.booth else session.get(Event, item.event_id)
     check_open(session, user, event)
     title, description = _title(title), (description or "").strip()
+    if version is not None:
+        _lock(session, item)
+        _check_version(version, media_version(item),
+                       fingerprint([title, description, _optional_dimension(dimension), quick_win_id or None]),
+                       _("Someone else saved this item after you opened the page. Their version is shown below; "
+                         "your text is kept in the form, so compare the two and save again to keep yours."))
     back_to_review = (item.state == MediaState.APPROVED and (title, description) != (item.title, item.description)
                       and not services.is_staff(user, event))
     item.title, item.description = title, description

@@ -1,7 +1,7 @@
 """Forms of the exhibitor portal; the rules (web addresses, dimensions, the archive) live in portal.py."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from eventsys.core.form_base import BaseForm, MultiCheckboxField, choice_id
@@ -34,6 +34,7 @@ class BoothForm(BaseForm):
     website = URLField(_l("Website"), description=_l("https://… or http://…"), validators=[Optional()])
     logo = FileField(_l("A new logo"), render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_logo = BooleanField(_l("Remove the current logo"))
+    version = HiddenField()  # the fingerprint of what the page showed (portal.*_version)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +46,7 @@ class ProgrammeForm(BaseForm):
     dimension = SelectField(_l("Smart City dimension"), validators=[InputRequired(message=_l("Choose a dimension."))])
     description = _long_text(_l("Description"))
     responsible_opd = _text(_l("Responsible agency (OPD)"), 200, description=_l("e.g. Dinas Kesehatan"))
+    version = HiddenField()  # the fingerprint of what the page showed (portal.*_version)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +62,7 @@ class MediaForm(BaseForm):
     description = _long_text(_l("Description"))
     dimension = SelectField(_l("Smart City dimension"), validators=[Optional()])
     quick_win = SelectField(_l("Programme"), coerce=choice_id, default=0, validators=[Optional()])
+    version = HiddenField()  # the fingerprint of what the page showed (portal.*_version)
 
     def __init__(self, *args, programmes=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -51,6 +51,19 @@ def _render(template: str, status: int = 200, **context):
     return _no_store(make_response(page, status))
 
 
+def overtaken(form, current_version: str) -> bool:
+    """After a refused save: whether someone else saved since this page was opened.
+
+    If so, the form (still holding what this user typed) takes the new fingerprint, so saving it again
+    after comparing replaces their version on purpose.
+    """
+    seen = form.version.data
+    if request.method != "POST" or not seen or seen == current_version:
+        return False
+    form.version.data = current_version
+    return True
+
+
 @bp.get("")
 @exhibitor_or_organizer
 def home(slug: str):
@@ -75,8 +88,10 @@ def edit_booth(slug: str, booth_id: int):
     form = BoothForm(obj=booth if request.method == "GET" else None)
     if request.method == "GET":
         form.dimensions.data = [d.value for d in booth.dimension_values]
+        form.version.data = portal.booth_version(booth)
     if not form.validate_on_submit():
-        return _render("exhibition/portal_booth.html", booth=booth, form=form, status=400 if request.method == "POST" else 200)
+        return _render("exhibition/portal_booth.html", booth=booth, form=form, status=400 if request.method == "POST" else 200,
+                       conflict=overtaken(form, portal.booth_version(booth)))
     details = portal.BoothDetails(
         name=form.name.data, tagline=form.tagline.data or "", description=form.description.data or "",
         contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
@@ -86,7 +101,7 @@ def edit_booth(slug: str, booth_id: int):
     upload = form.logo.data
     new_key = old_key = None
     try:
-        portal.update_booth(db.session, current_user, booth, details)
+        portal.update_booth(db.session, current_user, booth, details, version=form.version.data)
         if upload is not None and getattr(upload, "filename", ""):
             new_key, old_key = portal.save_logo(db.session, storage, current_user, booth,
                                                 upload.read(portal.LOGO_MAX_BYTES + 1))
@@ -97,7 +112,8 @@ def edit_booth(slug: str, booth_id: int):
         if new_key:
             storage.delete(new_key)
         attach_to_form(form, violation)
-        return _render("exhibition/portal_booth.html", booth=booth, form=form, status=400)
+        return _render("exhibition/portal_booth.html", booth=booth, form=form, status=400,
+                       conflict=overtaken(form, portal.booth_version(booth)))
     portal.finish_file_swap(db.session, storage, new_key, old_key)
     flash(_("The booth is saved."), "success")
     return redirect(url_for(".edit_booth", slug=slug, booth_id=booth.id))
@@ -141,13 +157,15 @@ def edit_programme(slug: str, booth_id: int, programme_id: int):
     form = ProgrammeForm(obj=programme if request.method == "GET" else None)
     if request.method == "GET":
         form.dimension.data = programme.dimension.value
-    elif form.validate_on_submit() and commit_or_attach(
-        form, lambda: portal.update_programme(db.session, current_user, programme, **_programme_values(form))
-    ):
+        form.version.data = portal.programme_version(programme)
+    elif form.validate_on_submit() and commit_or_attach(form, lambda: portal.update_programme(
+        db.session, current_user, programme, **_programme_values(form), version=form.version.data,
+    )):
         flash(_("The programme is saved."), "success")
         return redirect(url_for(".programmes", slug=slug, booth_id=booth.id))
     return _render("exhibition/portal_programme.html", booth=booth, programme=programme, form=form,
-                   status=400 if request.method == "POST" else 200)
+                   status=400 if request.method == "POST" else 200,
+                   conflict=overtaken(form, portal.programme_version(programme)))
 
 
 def _button_action(booth: Booth, action, form=None) -> None:

@@ -26,7 +26,7 @@ from eventsys.core.security import MAX_ID
 from eventsys.exhibition import portal, services, uploads
 from eventsys.exhibition.models import MediaKind
 from eventsys.exhibition.portal_forms import LinkForm, MediaForm
-from eventsys.exhibition.portal_views import _render, booth_or_404
+from eventsys.exhibition.portal_views import _render, booth_or_404, overtaken
 from eventsys.extensions import db
 
 bp = Blueprint("exhibition_upload_views", __name__, url_prefix="/exhibit/<slug>")
@@ -105,9 +105,10 @@ def edit_media(slug: str, booth_id: int, media_id: int):
     if request.method == "GET":
         form.dimension.data = item.dimension.value if item.dimension else ""
         form.quick_win.data = item.quick_win_id or 0
+        form.version.data = portal.media_version(item)
     elif form.validate_on_submit() and commit_or_attach(form, lambda: outcome.append(portal.update_media(
         db.session, current_user, item, title=form.title.data, description=form.description.data or "",
-        dimension=form.dimension.data, quick_win_id=form.quick_win.data or None,
+        dimension=form.dimension.data, quick_win_id=form.quick_win.data or None, version=form.version.data,
     ))):
         if outcome[0]:  # an approved item's text changed: visitors see it again once the organizers approve it
             flash(_("“%(title)s” is saved and back with the organizers for review; visitors see it again once it is approved.",
@@ -116,7 +117,7 @@ def edit_media(slug: str, booth_id: int, media_id: int):
             flash(_("“%(title)s” is saved.", title=item.title), "success")
         return redirect(url_for(".media", slug=slug, booth_id=booth.id))
     return _render("exhibition/portal_media_item.html", booth=booth, item=item, form=form,
-                   status=400 if request.method == "POST" else 200)
+                   status=400 if request.method == "POST" else 200, conflict=overtaken(form, portal.media_version(item)))
 
 
 def _delete_item(item) -> bool:
