@@ -71,7 +71,7 @@ def forum(organizer, make_app, make_checkpoint, make_registration, make_organiza
 def attend(event, checkpoints, people):
     admit(event, checkpoints["entrance"], people["azis"], utc(2017, 11, 15, 1, 10))  # 08:10 WIB
     admit(event, checkpoints["day1"], people["azis"], utc(2017, 11, 15, 2, 0))
-    admit(event, checkpoints["entrance"], people["azis"], utc(2017, 11, 16, 0, 55))  # the next day: the first entry stays
+    admit(event, checkpoints["entrance"], people["azis"], utc(2017, 11, 16, 0, 55))  # the next day: a column of its own
     admit(event, checkpoints["day2"], people["azis"], utc(2017, 11, 16, 1, 5))
     admit(event, checkpoints["hall"], people["azis"], utc(2017, 11, 16, 6, 0))
     admit(event, checkpoints["entrance"], people["ridwan"], utc(2017, 11, 15, 1, 30))
@@ -85,7 +85,11 @@ def attend(event, checkpoints, people):
 def people_headers(app) -> list[str]:
     return [
         tr(app, "Name"), tr(app, "Position"), tr(app, "Organization"), tr(app, "Province"), tr(app, "Category"), tr(app, "State"),
-        tr(app, "First arrival (%(zone)s)", zone="WIB"), "Pintu masuk", "FGD Hari 1", "FGD Hari 2", "Ruang ekspos",
+        tr(app, "First arrival (%(zone)s)", zone="WIB"),
+        # Once per day: a column per day of the event and per other day with entries there.
+        tr(app, "%(checkpoint)s (%(day)s)", checkpoint="Pintu masuk", day="2017-11-15"),
+        tr(app, "%(checkpoint)s (%(day)s)", checkpoint="Pintu masuk", day="2017-11-16"),
+        "FGD Hari 1", "FGD Hari 2", "Ruang ekspos",
     ]
 
 
@@ -96,12 +100,12 @@ def test_the_person_report_has_one_column_per_checkpoint_and_times_in_the_events
     confirmed = tr(app, "Confirmed")
     assert rows[0] == people_headers(app)
     assert rows[1:] == [
-        ["Iing Daiman", "Kadis Kominfo", "Kota Cirebon", "Jawa Barat", "OPD", confirmed, "", "", "", "", ""],
+        ["Iing Daiman", "Kadis Kominfo", "Kota Cirebon", "Jawa Barat", "OPD", confirmed, "", "", "", "", "", ""],
         ["Nashrudin Azis", "Wali Kota Cirebon", "Kota Cirebon", "Jawa Barat", "Kepala Daerah", confirmed,
-         "2017-11-15 08:10", "2017-11-15 08:10", "2017-11-15 09:00", "2017-11-16 08:05", "2017-11-16 13:00"],
+         "2017-11-15 08:10", "2017-11-15 08:10", "2017-11-16 07:55", "2017-11-15 09:00", "2017-11-16 08:05", "2017-11-16 13:00"],
         # The undone FGD check-in is not attendance.
         ["Ridwan Kamil", "Wali Kota Cirebon", "Kota Bandung", "Jawa Barat", "Kepala Daerah", confirmed,
-         "2017-11-15 08:30", "2017-11-15 08:30", "", "", "2017-11-15 10:00"],
+         "2017-11-15 08:30", "2017-11-15 08:30", "", "", "", "2017-11-15 10:00"],
     ]
 
 
@@ -111,7 +115,7 @@ def test_the_person_report_in_excel_has_real_date_cells(app, forum):
     rows = read_xlsx(web.get(url(event, "/people.xlsx")))
     assert rows[0] == people_headers(app)
     azis = next(r for r in rows if r[0] == "Nashrudin Azis")
-    assert azis[6:] == [datetime(2017, 11, 15, 8, 10), datetime(2017, 11, 15, 8, 10), datetime(2017, 11, 15, 9, 0),
+    assert azis[6:] == [datetime(2017, 11, 15, 8, 10), datetime(2017, 11, 15, 8, 10), datetime(2017, 11, 16, 7, 55), datetime(2017, 11, 15, 9, 0),
                         datetime(2017, 11, 16, 8, 5), datetime(2017, 11, 16, 13, 0)]
     assert [r[0] for r in rows[1:]] == ["Iing Daiman", "Nashrudin Azis", "Ridwan Kamil"]
 

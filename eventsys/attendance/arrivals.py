@@ -6,7 +6,9 @@ came is an EXISTS on checkins.registration_id's index rather than a join with an
 PostgreSQL, with statistics older than the table's contents, may re-sort for every registration.
 
 What counts: check-ins that were not undone. "Arrived" is a confirmed registration's first entry
-(direction in) at any checkpoint of the event; "expected" are the confirmed registrations.
+(direction in) at any checkpoint of the event; "expected" are the confirmed registrations. With a day
+chosen (two-day forums), arrivals, checkpoint counts and the not-arrived list count only that day's
+entries (a day on the event's clock), so on day 2 a delegate who came only on day 1 is not arrived.
 Checkpoint counts count only the expected there (confirmed, of a category the checkpoint admits), as
 the attendance reports do; who is inside counts every live check-in, whatever the registration's state.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, Integer, case, cast, exists, func, or_, select
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
 from eventsys.core.db import utcnow
-from eventsys.core.timezones import to_local, zone_abbreviation
+from eventsys.core.timezones import local_to_utc, to_local, zone_abbreviation
 from eventsys.events.models import Event, Organization
 from eventsys.registration.models import DelegateCategory, Registration, RegistrationState
 
@@ -45,6 +47,22 @@ def entered(*conditions):
     )
 
 
+def event_days(event: Event) -> list[date]:
+    """The calendar days the event spans on its own clock (an end at midnight does not add a day)."""
+    first = to_local(event.starts_at, event.timezone).date()
+    last = to_local(event.ends_at - timedelta(microseconds=1), event.timezone).date()
+    return [first + timedelta(days=n) for n in range(max((last - first).days, 0) + 1)]
+
+
+def on_day(day: date | None, zone: str) -> tuple:
+    """Conditions on CheckIn.at: within `day` on the event's clock; none when no day is chosen."""
+    if day is None:
+        return ()
+    start = local_to_utc(datetime.combine(day, time()), zone)
+    end = local_to_utc(datetime.combine(day + timedelta(days=1), time()), zone)
+    return (CheckIn.at >= start, CheckIn.at < end)
+
+
 def _bucket(column, dialect: str):
     """The UTC quarter-hour a time falls in, as an integer (seconds since 1970 // 900).
 
@@ -62,12 +80,12 @@ def _confirmed(event: Event):
     return (Registration.event_id == event.id, Registration.state == RegistrationState.CONFIRMED)
 
 
-def arrival_buckets(session: Session, event: Event) -> list[dict]:
-    """First entries of confirmed registrations per quarter-hour, labelled on the event's clock."""
+def arrival_buckets(session: Session, event: Event, day: date | None = None) -> list[dict]:
+    """First entries of confirmed registrations (that day, if one is given) per quarter-hour, on the event's clock."""
     first = (
         select(func.min(CheckIn.at).label("first_at"))
         .join(Registration, Registration.id == CheckIn.registration_id)
-        .where(*live_checkins(event, CheckIn.direction == Direction.IN), *_confirmed(event))
+        .where(*live_checkins(event, CheckIn.direction == Direction.IN, *on_day(day, event.timezone)), *_confirmed(event))
         .group_by(CheckIn.registration_id)
         .subquery("first_entries")
     )
@@ -107,12 +125,12 @@ class GroupCount:
     arrived: int
 
 
-def group_counts(session: Session, event: Event) -> list[GroupCount]:
+def group_counts(session: Session, event: Event, day: date | None = None) -> list[GroupCount]:
     """One grouped query (at most categories × organizations rows) for the totals, categories and regions."""
     rows = session.execute(
         select(
             Registration.category_id, Organization.id, Organization.name, Organization.province,
-            func.count(Registration.id), func.count(Registration.id).filter(entered()),
+            func.count(Registration.id), func.count(Registration.id).filter(entered(*on_day(day, event.timezone))),
         )
         .select_from(Registration)
         .outerjoin(Organization, Organization.id == Registration.organization_id)
@@ -198,7 +216,7 @@ def inside_counts(session: Session, event: Event, checkpoints: list[Checkpoint])
     return {i: counts.get(i, 0) for i in ids}
 
 
-def checked_in_counts(session: Session, event: Event) -> dict[int, int]:
+def checked_in_counts(session: Session, event: Event, day: date | None = None) -> dict[int, int]:
     """Per checkpoint: the expected (confirmed, of a category allowed there) with a live entry there.
 
     Someone who cancelled after checking in is not counted, so the checkpoint overview, this page
@@ -213,7 +231,7 @@ def checked_in_counts(session: Session, event: Event) -> dict[int, int]:
             select(CheckIn.checkpoint_id, func.count(func.distinct(CheckIn.registration_id)))
             .join(Registration, Registration.id == CheckIn.registration_id)
             .where(
-                *live_checkins(event, CheckIn.direction == Direction.IN),
+                *live_checkins(event, CheckIn.direction == Direction.IN, *on_day(day, event.timezone)),
                 Registration.state == RegistrationState.CONFIRMED,
                 or_(~lists_categories, allowed),
             )
@@ -222,8 +240,10 @@ def checked_in_counts(session: Session, event: Event) -> dict[int, int]:
     )
 
 
-def by_checkpoint(session: Session, event: Event, checkpoints: list[Checkpoint], inside: dict[int, int]) -> list[dict]:
-    checked_in = checked_in_counts(session, event)
+def by_checkpoint(
+    session: Session, event: Event, checkpoints: list[Checkpoint], inside: dict[int, int], day: date | None = None
+) -> list[dict]:
+    checked_in = checked_in_counts(session, event, day)
     return [
         {"id": c.id, "name": c.name, "policy": c.policy.value, "checked_in": checked_in.get(c.id, 0), "inside": inside.get(c.id)}
         for c in checkpoints
@@ -274,12 +294,14 @@ def inside_now(session: Session, event: Event, checkpoints: list[Checkpoint], co
     return result
 
 
-def not_arrived(session: Session, event: Event, *, category_id: int | None = None, limit: int = NOT_ARRIVED_LIMIT) -> dict:
-    """Confirmed registrations without a live entry anywhere, by province, organization and name.
+def not_arrived(
+    session: Session, event: Event, *, category_id: int | None = None, day: date | None = None, limit: int = NOT_ARRIVED_LIMIT
+) -> dict:
+    """Confirmed registrations without a live entry anywhere (that day, if one is given), by province, organization and name.
 
     No contact details: check-in staff see this list too.
     """
-    conditions = [*_confirmed(event), ~entered()]
+    conditions = [*_confirmed(event), ~entered(*on_day(day, event.timezone))]
     if category_id:
         conditions.append(Registration.category_id == category_id)
     count = session.scalar(select(func.count(Registration.id)).where(*conditions))
@@ -310,23 +332,26 @@ def fingerprint(session: Session, event: Event, *extra) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:32]
 
 
-def snapshot(session: Session, event: Event, *, category_id: int | None = None, now: datetime | None = None) -> dict:
-    """Everything the live arrivals page shows, as JSON-ready values."""
+def snapshot(
+    session: Session, event: Event, *, category_id: int | None = None, day: date | None = None, now: datetime | None = None
+) -> dict:
+    """Everything the live arrivals page shows, as JSON-ready values; who is inside is always now, whatever the day."""
     now = now or utcnow()
     checkpoints = checkpoints_of(session, event)
     inside = inside_counts(session, event, checkpoints)
-    counts = group_counts(session, event)
+    counts = group_counts(session, event, day)
     local_now = to_local(now, event.timezone)
     return {
         "event": {"slug": event.slug, "name": event.name, "timezone": event.timezone, "zone": zone_abbreviation(event.timezone, now)},
         "generated_at": now.isoformat(),
         "updated": local_now.strftime("%H:%M:%S"),
         "bucket_minutes": BUCKET_MINUTES,
+        "day": day.isoformat() if day else None,
         "totals": {**totals(session, event, counts), "inside": sum(inside.values())},
-        "buckets": arrival_buckets(session, event),
+        "buckets": arrival_buckets(session, event, day),
         "by_category": by_category(session, event, counts),
-        "by_checkpoint": by_checkpoint(session, event, checkpoints, inside),
+        "by_checkpoint": by_checkpoint(session, event, checkpoints, inside, day),
         "by_region": by_region(session, event, counts),
         "inside": inside_now(session, event, checkpoints, inside),
-        "not_arrived": not_arrived(session, event, category_id=category_id),
+        "not_arrived": not_arrived(session, event, category_id=category_id, day=day),
     }

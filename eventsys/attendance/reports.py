@@ -2,7 +2,9 @@
 
 Per person: every confirmed registration, and anyone else with a live check-in (a registration
 cancelled after its holder came stays on the record), with the first arrival and the first entry
-at each checkpoint, one column per checkpoint. Per session: each checkpoint with who may enter
+at each checkpoint, one column per checkpoint; a checkpoint that admits once per day gets one column per
+day (each day of the event, and any other day someone entered there), so a delegate who came on both
+days of a forum shows both. Per session: each checkpoint with who may enter
 (confirmed registrations of its categories), who of them came, the share, and who is inside now.
 
 "Came" counts only the expected, as the arrivals page counts only confirmed delegates: someone
@@ -18,13 +20,13 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from eventsys.attendance.arrivals import checked_in_counts, checkpoints_of, entered, inside_counts, live_checkins
+from eventsys.attendance.arrivals import checked_in_counts, checkpoints_of, entered, event_days, inside_counts, live_checkins
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
 from eventsys.core.tabular import safe_cell
 from eventsys.core.timezones import to_local, zone_abbreviation
@@ -62,11 +64,41 @@ def entry_times(session: Session, event: Event) -> dict[tuple[int, int], datetim
     return {(registration_id, checkpoint_id): at for registration_id, checkpoint_id, at in rows}
 
 
+def day_entry_times(session: Session, event: Event, checkpoint_ids: list[int]) -> dict[tuple[int, int, date], datetime]:
+    """(registration id, checkpoint id, day on the event's clock) -> the first live entry there that day."""
+    times: dict[tuple[int, int, date], datetime] = {}
+    if not checkpoint_ids:
+        return times
+    rows = session.execute(  # once per day: at most one live entry per ticket and day, so rows are people × days
+        select(CheckIn.registration_id, CheckIn.checkpoint_id, CheckIn.at)
+        .where(*live_checkins(event, CheckIn.direction == Direction.IN, CheckIn.checkpoint_id.in_(checkpoint_ids)))
+    )
+    for registration_id, checkpoint_id, at in rows:
+        key = (registration_id, checkpoint_id, to_local(at, event.timezone).date())
+        if key not in times or at < times[key]:
+            times[key] = at
+    return times
+
+
+def _columns(checkpoints: list[Checkpoint], days: list[date], day_times: dict) -> list[tuple[Checkpoint, date | None]]:
+    """One column per checkpoint; a once-per-day one gets a column for each event day and each other day with entries."""
+    columns = []
+    for c in checkpoints:
+        if c.policy == EntryPolicy.ONCE_PER_DAY:
+            seen = {day for (_registration_id, checkpoint_id, day) in day_times if checkpoint_id == c.id}
+            columns += [(c, day) for day in sorted(seen.union(days))]
+        else:
+            columns.append((c, None))
+    return columns
+
+
 def people_report(session: Session, event: Event) -> Report:
     zone = event.timezone
     abbreviation = zone_abbreviation(zone, event.starts_at)
     checkpoints = checkpoints_of(session, event)
     times = entry_times(session, event)
+    day_times = day_entry_times(session, event, [c.id for c in checkpoints if c.policy == EntryPolicy.ONCE_PER_DAY])
+    columns = _columns(checkpoints, event_days(event), day_times)
     first: dict[int, datetime] = {}
     for (registration_id, _checkpoint_id), at in times.items():
         if registration_id not in first or at < first[registration_id]:
@@ -74,7 +106,7 @@ def people_report(session: Session, event: Event) -> Report:
     headers = [
         _("Name"), _("Position"), _("Organization"), _("Province"), _("Category"), _("State"),
         _("First arrival (%(zone)s)", zone=abbreviation),
-    ] + [c.name for c in checkpoints]
+    ] + [c.name if day is None else _("%(checkpoint)s (%(day)s)", checkpoint=c.name, day=day.isoformat()) for c, day in columns]
     query = (
         select(
             Registration.id, Registration.name, Registration.position, Registration.proposed_organization, Registration.state,
@@ -92,9 +124,11 @@ def people_report(session: Session, event: Event) -> Report:
             yield [
                 name, position or "", organization or proposed or "", province or "", category, str(STATE_LABELS[state]),
                 _local(first.get(reg_id), zone),
-            ] + [_local(times.get((reg_id, c.id)), zone) for c in checkpoints]
+            ] + [
+                _local(times.get((reg_id, c.id)) if day is None else day_times.get((reg_id, c.id, day)), zone) for c, day in columns
+            ]
 
-    return Report(_("Attendance per person"), headers, rows(), [30, 26, 28, 18, 18, 14, 18] + [18] * len(checkpoints))
+    return Report(_("Attendance per person"), headers, rows(), [30, 26, 28, 18, 18, 14, 18] + [24] * len(columns))
 
 
 # Per session (checkpoint)

@@ -11,6 +11,7 @@
   var jsonUrl = root.getAttribute("data-json-url");
   var interval = (parseInt(root.getAttribute("data-interval"), 10) || 5) * 1000;
   var select = root.querySelector("#category");
+  var daySelect = root.querySelector("#day");  // only when the event spans several days
   var etag = null;
   var timer = null;
   var lastUpdated = data.updated;
@@ -176,8 +177,21 @@
   }
 
   function url() {
-    var value = select ? select.value : "";
-    return value ? jsonUrl + "?category=" + encodeURIComponent(value) : jsonUrl;
+    var params = new URLSearchParams();
+    if (select && select.value) { params.set("category", select.value); }
+    if (daySelect) { params.set("day", daySelect.value); }  // always sent: without it the server picks today
+    var query = params.toString();
+    return query ? jsonUrl + "?" + query : jsonUrl;
+  }
+
+  function follow(name, value) {
+    etag = null;
+    var address = new URL(window.location.href);
+    if (value) { address.searchParams.set(name, value); } else { address.searchParams.delete(name); }
+    window.history.replaceState(null, "", address.toString());
+    var hidden = root.querySelector('[data-role="' + name + '-value"]');  // the other form keeps the choice
+    if (hidden) { hidden.value = value; }
+    poll();
   }
 
   function poll() {
@@ -199,16 +213,16 @@
   }
 
   if (select) {
-    select.addEventListener("change", function () {
-      etag = null;
-      var address = new URL(window.location.href);
-      if (select.value) { address.searchParams.set("category", select.value); } else { address.searchParams.delete("category"); }
-      window.history.replaceState(null, "", address.toString());
-      poll();
-    });
-    var button = root.querySelector('[data-role="filter-button"]');
-    if (button) { button.hidden = true; }  // the list follows the choice at once
+    select.addEventListener("change", function () { follow("category", select.value); });
   }
+  if (daySelect) {
+    daySelect.addEventListener("change", function () {
+      var note = root.querySelector('[data-role="day-note"]');
+      if (note) { note.hidden = daySelect.value === "all"; }
+      follow("day", daySelect.value);
+    });
+  }
+  root.querySelectorAll('[data-role="filter-button"]').forEach(function (button) { button.hidden = true; });  // choices apply at once
 
   renderChart(data.buckets);
   timer = setTimeout(poll, interval);
