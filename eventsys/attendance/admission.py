@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from eventsys.attendance.models import EntryPolicy, ScanResult
+from eventsys.attendance.models import Direction, EntryPolicy, ScanResult
+from eventsys.attendance.verdicts import LEFT, NO_ENTRY
 from eventsys.core.timezones import to_local
 from eventsys.registration.models import RegistrationState
 
@@ -48,6 +49,40 @@ def fixed_slot(policy: EntryPolicy, zone: str, at: datetime, nonce: str) -> str 
     if policy == EntryPolicy.UNLIMITED:
         return f"any:{nonce}"
     return None
+
+
+def in_out_slot(direction: Direction, ins: int, outs: int, late: bool) -> tuple[str | None, ScanResult | None]:
+    """The slot of an entry or exit at an entry-and-exit checkpoint (`ins`, `outs`: its live movements), or its refusal.
+
+    Movements are judged by their times: a `late` one (a later movement is already recorded, as when
+    an offline scan uploads after an online one) cannot come between two that alternate, so it is
+    refused as things stood at its time; otherwise it takes the next slot.
+    """
+    if direction == Direction.IN:
+        return (f"in:{outs + 1}", None) if not late and ins <= outs else (None, ScanResult.ALREADY_CHECKED_IN)
+    return (f"out:{ins}", None) if not late and ins > outs else (None, ScanResult.NOT_INSIDE)
+
+
+def refusal_direction(refusal: ScanResult) -> Direction:
+    """The movement that explains an entry-and-exit refusal: an entry for already inside, an exit for not inside."""
+    return Direction.IN if refusal == ScanResult.ALREADY_CHECKED_IN else Direction.OUT
+
+
+def explaining(refusal: ScanResult, before, after):
+    """The movement a refusal names (`before`/`after`: the movements recorded at or before the scan's time and after it):
+    the entry it is inside since, or the exit it left by; a later one when the scan came too late to fit."""
+    named = refusal_direction(refusal)
+    if before is not None and before.direction == named:
+        return before
+    return after if after is not None and after.direction == named else None
+
+
+def following(direction: Direction, slot: str) -> tuple[Direction, ScanResult, list[str], str]:
+    """After the movement in `slot`: the opposite one, the refusal (with its details) it got while this one was not yet known, its slot."""
+    number = int(slot.partition(":")[2])
+    if direction == Direction.IN:
+        return Direction.OUT, ScanResult.NOT_INSIDE, [LEFT, NO_ENTRY], f"out:{number}"
+    return Direction.IN, ScanResult.ALREADY_CHECKED_IN, ["inside"], f"in:{number + 1}"
 
 
 def corrected_time(now: datetime, device_time: datetime | None, clock_offset: timedelta | None) -> datetime:

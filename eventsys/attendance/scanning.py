@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from eventsys.attendance import ticket_keys
+from eventsys.attendance import admission, ticket_keys
 from eventsys.attendance.admission import corrected_time, fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
 from eventsys.attendance.checkpoints import checkpoint_window
 from eventsys.attendance.models import (
@@ -94,6 +94,12 @@ _LATEST = (
     .options(joinedload(CheckIn.device))
 )
 _LATEST_IN_SLOT = _LATEST.where(CheckIn.slot == bindparam("slot"))
+_BEFORE = _LATEST.where(CheckIn.at <= bindparam("at"))  # the movement in force at a time, and the first one after it
+_AFTER = _LATEST.where(CheckIn.at > bindparam("at")).order_by(None).order_by(CheckIn.at, CheckIn.id)
+_REFUSED_AFTER = select(Scan).where(  # a movement refused because an earlier one (an offline scan) was not yet known
+    Scan.ticket_id == bindparam("ticket_id"), Scan.checkpoint_id == bindparam("checkpoint_id"), Scan.direction == bindparam("direction"),
+    Scan.result == bindparam("result"), Scan.detail.in_(bindparam("details", expanding=True)), Scan.scanned_at > bindparam("at"),
+).order_by(Scan.scanned_at, Scan.id).limit(1)
 
 
 def _ticket(session: Session, ticket_id: int) -> Ticket | None:
@@ -166,15 +172,16 @@ def _rules(checkpoint: Checkpoint, verdict: _Verdict, at: datetime) -> _Verdict:
     return verdict
 
 
-def _movements(session: Session, ticket: Ticket, checkpoint: Checkpoint) -> dict[Direction, int]:
+def _movements(session: Session, ticket: Ticket, checkpoint: Checkpoint) -> tuple[dict[Direction, int], datetime | None]:
+    """How many live entries and exits, and when the last one happened."""
     rows = session.execute(
-        select(CheckIn.direction, func.count(CheckIn.id))
+        select(CheckIn.direction, func.count(CheckIn.id), func.max(CheckIn.at))
         .where(CheckIn.ticket_id == ticket.id, CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None))
         .group_by(CheckIn.direction)
     ).all()
     counts = {Direction.IN: 0, Direction.OUT: 0}
-    counts.update({Direction(direction): n for direction, n in rows})
-    return counts
+    counts.update({Direction(direction): n for direction, n, _last in rows})
+    return counts, max((last for _direction, _n, last in rows), default=None)
 
 
 def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket, direction: Direction, at: datetime, nonce: str):
@@ -182,11 +189,8 @@ def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket
     slot = fixed_slot(checkpoint.policy, event.timezone, at, nonce)
     if slot is not None:
         return slot, None
-    counts = _movements(session, ticket, checkpoint)
-    inside = counts[Direction.IN] > counts[Direction.OUT]
-    if direction == Direction.IN:
-        return (f"in:{counts[Direction.OUT] + 1}", None) if not inside else (None, ScanResult.ALREADY_CHECKED_IN)
-    return (f"out:{counts[Direction.IN]}", None) if inside else (None, ScanResult.NOT_INSIDE)
+    counts, last = _movements(session, ticket, checkpoint)
+    return admission.in_out_slot(direction, counts[Direction.IN], counts[Direction.OUT], late=last is not None and last > at)
 
 
 def _insert_or_nothing(session: Session, model, values: dict, unique: list[str]):
@@ -207,6 +211,11 @@ def _insert_or_nothing(session: Session, model, values: dict, unique: list[str])
     return row
 
 
+def _insert_checkin(session: Session, **values) -> CheckIn | None:
+    """The admission (or exit) in its slot, or None when the slot is taken."""
+    return _insert_or_nothing(session, CheckIn, values | {"undone_at": None}, ["ticket_id", "checkpoint_id", "slot"])
+
+
 def _latest(session: Session, ticket: Ticket, checkpoint: Checkpoint, slot: str | None = None) -> CheckIn | None:
     params = {"ticket_id": ticket.id, "checkpoint_id": checkpoint.id}
     if slot is None:
@@ -217,34 +226,40 @@ def _latest(session: Session, ticket: Ticket, checkpoint: Checkpoint, slot: str 
 def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source, device, user) -> _Verdict:
     ticket = verdict.ticket
     slot, refusal = _slot(session, event, checkpoint, ticket, direction, at, nonce)
-    if refusal is not None:
-        previous = _latest(session, ticket, checkpoint)
-        if refusal == ScanResult.ALREADY_CHECKED_IN:
-            return _Verdict(refusal, "inside", ticket, verdict.registration, previous=previous)
-        if previous is not None and previous.direction == Direction.OUT:  # not inside: left already, when and where
-            return _Verdict(refusal, LEFT, ticket, verdict.registration, previous=previous)
-        return _Verdict(refusal, NO_ENTRY, ticket, verdict.registration)
-    checkin = _insert_or_nothing(
-        session,
-        CheckIn,
-        {
-            "event_id": event.id,
-            "checkpoint_id": checkpoint.id,
-            "ticket_id": ticket.id,
-            "registration_id": verdict.registration.id,
-            "direction": direction,
-            "slot": slot,
-            "source": source,
-            "at": at,
-            "device_id": device.id if device else None,
-            "user_id": user.id if user else None,
-            "undone_at": None,
-        },
-        ["ticket_id", "checkpoint_id", "slot"],
+    if refusal is not None:  # already inside since when, or not inside: left already (when and where) or never came in
+        params = {"ticket_id": ticket.id, "checkpoint_id": checkpoint.id, "at": at}
+        previous = admission.explaining(refusal, session.scalar(_BEFORE, params), session.scalar(_AFTER, params))
+        detail = "inside" if refusal == ScanResult.ALREADY_CHECKED_IN else (LEFT if previous is not None else NO_ENTRY)
+        return _Verdict(refusal, detail, ticket, verdict.registration, previous=previous)
+    checkin = _insert_checkin(
+        session, event_id=event.id, checkpoint_id=checkpoint.id, ticket_id=ticket.id, registration_id=verdict.registration.id,
+        direction=direction, slot=slot, source=source, at=at, device_id=device.id if device else None, user_id=user.id if user else None,
     )
     if checkin is None:  # the slot was taken: by an earlier scan, or by one at this very instant
         return _Verdict(ScanResult.ALREADY_CHECKED_IN, slot, ticket, verdict.registration, previous=_latest(session, ticket, checkpoint, slot))
+    if checkpoint.policy == EntryPolicy.IN_OUT:
+        _record_refused_after(session, checkin)
     return _Verdict(ScanResult.OK, "", ticket, verdict.registration, checkin=checkin)
+
+
+def _record_refused_after(session: Session, checkin: CheckIn) -> None:
+    """Record what was refused only because this earlier movement had not yet arrived: an exit scanned at 19:30
+    while the entry of 19:00 waited in a phone's offline queue is recorded at 19:30 once that entry is admitted;
+    its scan stays as staff saw it (not inside), flagged for organizers and naming the exit it became."""
+    while True:
+        direction, refusal, details, slot = admission.following(checkin.direction, checkin.slot)
+        scan = session.scalar(_REFUSED_AFTER, {"ticket_id": checkin.ticket_id, "checkpoint_id": checkin.checkpoint_id, "direction": direction,
+                                               "result": refusal, "details": details, "at": checkin.at})
+        if scan is None:
+            return
+        checkin = _insert_checkin(
+            session, event_id=checkin.event_id, checkpoint_id=checkin.checkpoint_id, ticket_id=checkin.ticket_id,
+            registration_id=checkin.registration_id, direction=direction, slot=slot, source=scan.source, at=scan.scanned_at,
+            device_id=scan.device_id, user_id=None if scan.device_id else scan.user_id,
+        )
+        if checkin is None:  # recorded meanwhile by another request
+            return
+        scan.checkin_id, scan.sync_conflict = checkin.id, True
 
 
 # Entry points.
