@@ -9,7 +9,7 @@ from eventsys.attendance.checkpoints import inside_now
 from eventsys.attendance.models import CheckIn, EntryPolicy, Scan, ScanResult
 from eventsys.extensions import db
 from eventsys.registration import tickets
-from tests.helpers import fresh
+from tests.helpers import fresh, text, tr
 
 EVENING = datetime(2018, 3, 5, 12, 0, tzinfo=UTC)  # 19:00 WIB
 
@@ -49,7 +49,8 @@ def inside(event, door) -> tuple[list[int], int]:
     return [r.id for r in inside_now(db.session, door)], arrivals.inside_counts(db.session, event, [door]).get(door.id, 0)
 
 
-def test_an_exit_refused_before_the_offline_entry_synced_is_recorded_when_it_does(organizer, make_checkpoint, make_registration):
+def test_an_exit_refused_before_the_offline_entry_synced_is_recorded_when_it_does(app, organizer, organizer_web, make_checkpoint,
+                                                                                 make_registration):
     event, door, registration, token = door_with_delegate(organizer, make_checkpoint, make_registration)
     assert scan(event, door, token, "out", scanned=at(30)) == ScanResult.NOT_INSIDE  # no entry known yet
     assert scan(event, door, token, "in", scanned=at(0), received=at(45)) == ScanResult.OK  # the phone's queue syncs
@@ -58,6 +59,10 @@ def test_an_exit_refused_before_the_offline_entry_synced_is_recorded_when_it_doe
     exit_scan = fresh().scalars(select(Scan).where(Scan.direction == "out")).one()
     assert exit_scan.result == ScanResult.NOT_INSIDE  # what staff saw stays, flagged with the exit it became
     assert exit_scan.sync_conflict and exit_scan.checkin.slot == "out:1"
+    web, _event = organizer_web  # the organizers' scan log says what happened, not "the device showed it as admitted"
+    log = text(web.get(f"/manage/{event.slug}/checkin/scans"))
+    assert tr(app, "recorded later: an earlier scan synced after it, so this movement counts after all") in log
+    assert tr(app, "sync conflict: the device showed it as admitted") not in log
     # The entry's queue uploaded again changes nothing; the person can come back in.
     assert scan(event, door, token, "in", scanned=at(60)) == ScanResult.OK
     assert inside(event, door) == ([registration.id], 1)
