@@ -103,19 +103,15 @@ def queue_mail(
     kind: str = "",
     reply_to: str = "",
 ) -> OutboxMessage:
-    """Store a message in the caller's transaction; it is sent after the transaction commits.
-
-    `reply_to`: where the recipient's Reply goes (a visitor's address on a contact request); none when unusable.
-    """
+    """Store a message in the caller's transaction; it is sent after the transaction commits (Reply to `reply_to` if usable)."""
     address = (to_email or "").strip()
     if not _single_address(address):
         raise ValueError(f"not a single email address: {to_email!r}")
-    reply_to = (reply_to or "").strip()
     message = OutboxMessage(
         event_id=event_id,
         to_email=address,
         to_name=_one_line(to_name, 200),
-        reply_to=reply_to if _single_address(reply_to) and len(reply_to) <= 254 else "",
+        reply_to=reply_to.strip() if _single_address(reply_to.strip()) and len(reply_to.strip()) <= 254 else "",
         subject=_one_line(subject, 300),
         body_text=text,
         body_html=html or "",
