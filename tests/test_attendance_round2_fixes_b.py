@@ -118,4 +118,6 @@ def test_the_desk_keeps_the_checkpoint_it_last_checked_in_at(app, staff_web, mak
     # The next search, and the ticket page, offer the gala door first.
     assert selected_checkpoint(web.get(f"{desk(event)}", query_string={"q": "Bima"})) == [str(gala.id)]
     assert selected_checkpoint(web.get(f"{desk(event)}/registrations/{bima.id}")) == [str(gala.id)]
+    walk_in_select = re.search(r'<select[^>]*name="checkpoint_id".*?</select>', text(web.get(f"{desk(event)}/walk-in")), re.S).group(0)
+    assert re.search(rf'<option (?:selected value="{gala.id}"|value="{gala.id}" selected)>', walk_in_select)  # a walk-in at the gala door too
     assert str(entrance.id) not in selected_checkpoint(search)

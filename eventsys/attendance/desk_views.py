@@ -85,7 +85,9 @@ def _walk_in_form() -> WalkInForm:
     else:
         form.consent.label.text = _("The attendee agrees that the organizer stores and uses these data to run this event and to contact them about it.")
     if request.method == "GET" and form.checkpoint_id.choices[1:]:
-        form.checkpoint_id.data = form.checkpoint_id.choices[1][0]  # the first checkpoint: usually the entrance
+        last = session.get(_last_checkpoint_key())  # where this desk last checked someone in, else the first: usually the entrance
+        known = [value for value, _label in form.checkpoint_id.choices[1:]]
+        form.checkpoint_id.data = last if last in known else known[0]
     return form
 
 
