@@ -6,7 +6,6 @@ decided on: there is nothing a visitor could see yet.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 from flask import current_app
@@ -22,7 +21,7 @@ from eventsys.core.mail import public_url, queue_mail
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaKind, MediaState
-from eventsys.exhibition.services import exhibitor_roles, opening_lines
+from eventsys.exhibition.services import exhibitor_roles, fingerprint, opening_lines
 
 MAX_REASON = 2000
 DECIDABLE = {MediaState.PENDING, MediaState.APPROVED, MediaState.REJECTED}
@@ -69,8 +68,7 @@ def _check_decidable(item: MediaItem) -> None:
 
 def seen_as(item: MediaItem) -> str:
     """A short fingerprint of what the moderator sees of an item (its text and file), sent back with the decision."""
-    shown = "\0".join((item.title or "", item.description or "", item.file_key or "", item.external_url or ""))
-    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+    return fingerprint([item.title, item.description, item.file_key, item.external_url])
 
 
 def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None = None) -> bool:

@@ -6,8 +6,6 @@ that stops pointing at them, so a failed commit never leaves a row without its f
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -24,6 +22,7 @@ from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event
 from eventsys.exhibition import services
 from eventsys.exhibition.models import Booth, BoothDimension, Exhibition, MediaItem, MediaKind, MediaState, QuickWin
+from eventsys.exhibition.services import fingerprint
 
 MB = 1024 * 1024
 LOGO_MAX_BYTES = 5 * MB
@@ -93,12 +92,6 @@ def web_address(value: str, *, field_name: str, max_length: int = URL_MAX) -> st
 
 class EditConflict(RuleViolation):
     """Someone else saved this after the form was opened; nothing of this save is stored."""
-
-
-def fingerprint(values) -> str:
-    """A short hash of the values an edit form shows; no column needed, and it changes whenever they do."""
-    text = json.dumps([None if v is None else str(v) for v in values], ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _lock(session: Session, row) -> None:

@@ -5,6 +5,8 @@ Every exhibition view asks these functions; none decides visibility on its own.
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -36,6 +38,12 @@ def exhibition_for(session: Session, event: Event) -> Exhibition:
 
 def opening_period(exhibition: Exhibition, event: Event) -> tuple[datetime, datetime]:
     return exhibition.opens_at or event.starts_at, exhibition.closes_at or event.ends_at
+
+
+def fingerprint(values) -> str:
+    """A short hash of the values an edit form shows; no column needed, and it changes whenever they do."""
+    text = json.dumps([None if v is None else str(v) for v in values], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def opening_lines(exhibition: Exhibition, event: Event) -> dict:
