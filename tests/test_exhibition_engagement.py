@@ -271,6 +271,9 @@ def test_a_contact_request_is_mailed_to_the_exhibitor_and_never_public(fair, cli
     refused = web.post(f"/exhibit/{event.slug}/messages/{message.id}", data={"action": "approve"}, follow_redirects=True)
     assert tr(app, "A contact request is never published; mark it as handled instead.") in text(refused)
     assert "Kami ingin bekerja sama." not in text(client.get(f"/exhibition/{event.slug}/booths/{cirebon.id}"))
+    handled = web.post(f"/exhibit/{event.slug}/messages/{message.id}", data={"action": "reject"}, follow_redirects=True)
+    assert tr(app, "Contact request marked as handled.") in text(handled)  # what the button said, not "set aside"
+    assert tr(app, "Message set aside.") not in text(handled)
 
 
 @pytest.mark.parametrize(("form", "field", "message"), [
@@ -287,6 +290,21 @@ def test_bad_messages_are_refused_next_to_the_field(fair, client, app, form, fie
     assert response.status_code == 400
     assert tr(app, message) in field_errors(response, field) or tr(app, message) in text(response)
     assert fresh().scalar(select(func.count()).select_from(BoothMessage)) == 0
+
+
+def test_switching_language_on_a_refused_message_returns_to_the_booth_page_not_the_post_address(fair, client, app):
+    event, cirebon, _ambon = fair
+    booth_page = f"/exhibition/{event.slug}/booths/{cirebon.id}"
+    refused = client.post(message_url(cirebon), data={"msg-kind": "contact", "msg-name": "A", "msg-body": "Halo"},
+                          headers={"Referer": f"http://localhost{booth_page}?tab=contact"})
+    assert refused.status_code == 400
+    back = re.search(r'name="next" value="([^"]*)"', text(refused)).group(1)
+    assert back == f"{booth_page}?tab=contact"  # the page the form was on: the message address answers POST only (405)
+    switched = client.post("/language/en", data={"next": back})
+    assert switched.status_code == 302 and client.get(switched.headers["Location"]).status_code == 200
+    elsewhere = client.post(message_url(cirebon), data={"msg-kind": "contact", "msg-name": "A", "msg-body": "Halo"},
+                            headers={"Referer": "https://evil.example/phish"})
+    assert re.search(r'name="next" value="([^"]*)"', text(elsewhere)).group(1) == "/"  # never another site
 
 
 def test_a_bot_filling_the_hidden_field_stores_nothing(fair, client):

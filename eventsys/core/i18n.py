@@ -1,5 +1,6 @@
 """Language choice and locale-aware formatting for pages (Indonesian first, English second)."""
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time
@@ -40,6 +41,19 @@ def local_datetime(value: datetime, zone: str) -> str:
     return f"{local_date(value, zone)} {local_time(value, zone)}"
 
 
+def page_to_return_to() -> str:
+    """Where a language switch comes back to: this page, or for a page answering a form (POST), the page the form was on.
+
+    Going back to a POST-only address would be a 405; the referrer is used only when it is this site.
+    """
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
 def register_template_helpers(app) -> None:
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
@@ -50,6 +64,7 @@ def register_template_helpers(app) -> None:
         format_date=format_date,
         format_time=format_time,
         format_datetime=format_datetime,
+        page_to_return_to=page_to_return_to,
     )
 
     @app.context_processor
