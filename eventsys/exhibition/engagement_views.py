@@ -206,6 +206,7 @@ def moderate(slug: str, message_id: int):
     if action not in ("approve", "reject"):
         flash(_("Choose approve or reject."), "error")
     else:
+        was_public = message.state == MessageState.APPROVED
         try:
             engagement.moderate(db.session, message, action == "approve")
         except RuleViolation as violation:
@@ -213,5 +214,14 @@ def moderate(slug: str, message_id: int):
             flash(violation.message, "error")
         else:
             db.session.commit()
-            flash(_("Message approved: it is shown on the booth page.") if action == "approve" else _("Message set aside."), "success")
+            flash(_moderation_done(message, action == "approve", was_public), "success")
     return redirect(url_for(".messages", slug=slug, state=request.form.get("state", "pending")), 303)
+
+
+def _moderation_done(message: BoothMessage, approved: bool, was_public: bool) -> str:
+    """What the exhibitor's button did, in its own words: a contact request is handled, not set aside."""
+    if approved:
+        return _("Message approved: it is shown on the booth page.")
+    if message.kind == MessageKind.CONTACT:
+        return _("Contact request marked as handled.")
+    return _("Message taken off the booth page.") if was_public else _("Message set aside.")
