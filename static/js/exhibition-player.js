@@ -1,10 +1,15 @@
-// Counts an item view when a video starts playing (once per page load), without holding up the player.
+// Counts an item view when a video starts playing or a poster is opened, once per item and page load,
+// without holding up the player.
 (function () {
   "use strict";
   var page = document.getElementById("exh-booth");
   var csrf = page ? page.getAttribute("data-csrf") : "";
 
+  var sent = {};
+
   function beacon(url) {
+    if (sent[url]) return;  // zooming the same poster three times is one view, like playing a video three times
+    sent[url] = true;
     var data = new FormData();
     data.append("csrf_token", csrf);
     if (navigator.sendBeacon && navigator.sendBeacon(url, data)) return;
@@ -13,11 +18,6 @@
   window.exhibitionBeacon = beacon;
 
   document.querySelectorAll("video[data-played-url]").forEach(function (video) {
-    var counted = false;
-    video.addEventListener("play", function () {
-      if (counted) return;
-      counted = true;
-      beacon(video.getAttribute("data-played-url"));
-    });
+    video.addEventListener("play", function () { beacon(video.getAttribute("data-played-url")); });
   });
 })();

@@ -86,7 +86,7 @@ def _play_and_seek(page: Page, live_server, event, booth, item):
 @pytest.mark.parametrize("booth_with_video", ["webm"], indirect=True)
 def test_a_webm_video_seeks_too_and_a_poster_zooms(app, page: Page, live_server, booth_with_video):
     event, booth, item = booth_with_video
-    make_media(booth, "poster", "approved", title="Poster PSC 119", file_key=get_storage(app).save(png_bytes(400), ".png"))
+    poster = make_media(booth, "poster", "approved", title="Poster PSC 119", file_key=get_storage(app).save(png_bytes(400), ".png"))
     _play_and_seek(page, live_server, event, booth, item)
 
     page.get_by_role("button", name=re.compile("Poster PSC 119")).click()
@@ -100,3 +100,15 @@ def test_a_webm_video_seeks_too_and_a_poster_zooms(app, page: Page, live_server,
     expect(lightbox).to_have_attribute("data-scale", "1.5")
     page.keyboard.press("Escape")
     expect(lightbox).to_be_hidden()
+
+    # Opened again: still one view of the poster, as playing a video twice is one view.
+    page.get_by_role("button", name=re.compile("Poster PSC 119")).click()
+    expect(lightbox).to_be_visible()
+    page.keyboard.press("Escape")
+    poster_views = select(Visit).where(Visit.media_id == poster.id)
+    for _ in range(100):
+        if fresh().scalars(poster_views).all():
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(500)  # time for a second beacon to arrive, were one sent
+    assert len(fresh().scalars(poster_views).all()) == 1
