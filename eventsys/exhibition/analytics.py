@@ -17,7 +17,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from eventsys.core.tabular import safe_cell
-from eventsys.core.timezones import to_local
+from eventsys.core.timezones import to_local, zone_abbreviation
 from eventsys.events.models import Event, Organization
 from eventsys.exhibition.models import Booth, MediaItem, MediaKind, MediaState, Pavilion, Visit, Vote
 from eventsys.exhibition.portal import MEDIA_KIND_LABELS, MEDIA_STATE_LABELS
@@ -164,7 +164,7 @@ def _csv(rows: list[list]) -> bytes:
 def booths_csv(data: Report, event: Event) -> bytes:
     zone = event.timezone
     rows = [[_("Booth"), _("Organization"), _("Pavilion"), _("Page views"), _("Item views"), _("Unique visitors"), _("Votes"),
-             _("Last visit (%(zone)s)", zone=zone)]]
+             _("Last visit (%(zone)s)", zone=zone_abbreviation(zone))]]
     rows += [[b.name, b.organization, b.pavilion, b.page_views, b.item_views, b.unique_visitors, b.votes, _when(b.last_visit, zone)]
              for b in data.booths]
     return _csv(rows)
@@ -172,7 +172,7 @@ def booths_csv(data: Report, event: Event) -> bytes:
 
 def items_csv(data: Report, event: Event) -> bytes:
     zone = event.timezone
-    rows = [[_("Booth"), _("Item"), _("Kind"), _("State"), _("Views"), _("Unique visitors"), _("Last view (%(zone)s)", zone=zone)]]
+    rows = [[_("Booth"), _("Item"), _("Kind"), _("State"), _("Views"), _("Unique visitors"), _("Last view (%(zone)s)", zone=zone_abbreviation(zone))]]
     rows += [[i.booth_name, i.title, str(MEDIA_KIND_LABELS[i.kind]), str(MEDIA_STATE_LABELS[i.state]), i.views, i.unique_visitors,
               _when(i.last_view, zone)] for i in data.items]  # the page's language, like the headers
     return _csv(rows)
