@@ -146,20 +146,21 @@ def check_pdf(path: Path) -> int:
     return pages
 
 
-def store_upload(path: Path, kind: MediaKind, *, max_bytes: int, original_name: str = "") -> StoredFile:
+def store_upload(path: Path, kind: MediaKind, *, max_bytes: int, original_name: str = "", digest: str | None = None) -> StoredFile:
     """Check the file at `path` by content for `kind` (VIDEO or POSTER) and move it into the storage.
 
     Raises RuleViolation (field "file") with a translated message when the file is refused.
     `path` is deleted in every case. `original_name` is not used for the decision (only shown elsewhere).
+    `digest`: the file's SHA-256 if the caller already has it, so a file stored as it came is not read twice.
     """
     path = Path(path)
     try:
-        return _store(path, MediaKind(kind), max_bytes)
+        return _store(path, MediaKind(kind), max_bytes, digest)
     finally:
         path.unlink(missing_ok=True)
 
 
-def _store(path: Path, kind: MediaKind, max_bytes: int) -> StoredFile:
+def _store(path: Path, kind: MediaKind, max_bytes: int, digest: str | None = None) -> StoredFile:
     size = path.stat().st_size
     if size == 0:
         _refuse(_("The file is empty. Choose the file again."))
@@ -175,7 +176,7 @@ def _store(path: Path, kind: MediaKind, max_bytes: int) -> StoredFile:
             return _store_movie(path, max_bytes)
         if found not in ("mp4", "webm"):
             _wrong_kind(kind)
-        digest = _hash_file(path)
+        digest = digest or _hash_file(path)
         content_type, suffix = ("video/mp4", ".mp4") if found == "mp4" else ("video/webm", ".webm")
         key = storage.save_file(path, suffix)
         return StoredFile(key, content_type, size, digest, MediaKind.VIDEO, None, None)
@@ -183,7 +184,7 @@ def _store(path: Path, kind: MediaKind, max_bytes: int) -> StoredFile:
         raise ValueError(f"no file upload for {kind!r}")
     if found == "pdf":
         check_pdf(path)
-        digest = _hash_file(path)
+        digest = digest or _hash_file(path)
         key = storage.save_file(path, ".pdf")
         return StoredFile(key, "application/pdf", size, digest, MediaKind.DOCUMENT, None, None)
     if found not in ("jpeg", "png"):

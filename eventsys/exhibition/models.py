@@ -160,7 +160,8 @@ class MediaItem(db.Model):
     """A video, poster, PDF or external video link of a booth, or a performance video of the stage (no booth)."""
 
     __tablename__ = "exhibition_media"
-    __table_args__ = (Index("ix_exhibition_media_event_state", "event_id", "state"),)
+    __table_args__ = (Index("ix_exhibition_media_event_state", "event_id", "state"),
+                      Index("ix_exhibition_media_booth_content", "booth_id", "content_sha256"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -177,6 +178,9 @@ class MediaItem(db.Model):
     content_type: Mapped[str | None] = mapped_column(String(50))
     size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
+    # The digest of the bytes as uploaded (a poster is stored redrawn, a .mov rewritten): finds the same file
+    # uploaded twice to a booth or the stage. None for links and for rows from before it was kept.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(200), default="")  # shown only, cleaned; never a path
     width: Mapped[int | None] = mapped_column()
     height: Mapped[int | None] = mapped_column()
@@ -227,6 +231,7 @@ class Upload(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     dimension: Mapped[Dimension | None] = mapped_column(dimension_enum)
+    quick_win_id: Mapped[int | None] = mapped_column(ForeignKey("exhibition_quick_wins.id", ondelete="SET NULL"))
     original_name: Mapped[str] = mapped_column(String(200), default="")
     total_size: Mapped[int] = mapped_column(BigInteger)
     received: Mapped[int] = mapped_column(BigInteger, default=0)

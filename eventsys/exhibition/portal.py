@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from eventsys.core.images import clean_image
 from eventsys.core.rules import RuleViolation
+from eventsys.core.security import MAX_ID
 from eventsys.core.storage import Storage
 from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event
@@ -325,15 +326,20 @@ def update_media(session: Session, user, item: MediaItem, *, title: str, descrip
     if back_to_review:
         item.state = MediaState.PENDING  # the last decision (reviewed_at/_by) stays on record
     item.dimension = _optional_dimension(dimension)
-    if quick_win_id:
-        programme = session.get(QuickWin, quick_win_id)
-        if programme is None or item.booth_id is None or programme.booth_id != item.booth_id:
-            raise RuleViolation(_("Choose one of this booth's programmes, or none."), "quick_win")
-        item.quick_win_id = programme.id
-    else:
-        item.quick_win_id = None
+    item.quick_win_id = booth_programme(session, item.booth_id, quick_win_id)
     session.flush()
     return back_to_review
+
+
+def booth_programme(session: Session, booth_id: int | None, quick_win_id) -> int | None:
+    """The id of one of this booth's programmes, or None for none; another booth's (or the stage's) is refused."""
+    if not quick_win_id:
+        return None
+    valid = isinstance(quick_win_id, int) and not isinstance(quick_win_id, bool) and 0 < quick_win_id <= MAX_ID
+    programme = session.get(QuickWin, quick_win_id) if valid else None
+    if programme is None or booth_id is None or programme.booth_id != booth_id:
+        raise RuleViolation(_("Choose one of this booth's programmes, or none."), "quick_win")
+    return programme.id
 
 
 def delete_media(session: Session, user, item: MediaItem) -> MediaItem:

@@ -57,12 +57,17 @@ def _optional_dimension_choices():
     return [("", str(_l("— none —")))] + dimension_choices()
 
 
-class MediaForm(BaseForm):
+class MediaTextForm(BaseForm):
+    """A media item's title and description: all a stage video has (it belongs to no booth)."""
+
     title = _text(_l("Title"), 200, _l("Enter a title."))
     description = _long_text(_l("Description"))
+    version = HiddenField()  # the fingerprint of what the page showed (portal.*_version)
+
+
+class MediaForm(MediaTextForm):
     dimension = SelectField(_l("Smart City dimension"), validators=[Optional()])
     quick_win = SelectField(_l("Programme"), coerce=choice_id, default=0, validators=[Optional()])
-    version = HiddenField()  # the fingerprint of what the page showed (portal.*_version)
 
     def __init__(self, *args, programmes=(), **kwargs):
         super().__init__(*args, **kwargs)

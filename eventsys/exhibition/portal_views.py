@@ -18,7 +18,7 @@ from eventsys.core.images import human_size
 from eventsys.core.rules import RuleViolation, attach_to_form, commit_or_attach
 from eventsys.core.storage import get_storage
 from eventsys.events.dimensions import DIMENSION_LABELS
-from eventsys.exhibition import portal, services
+from eventsys.exhibition import duplicates, portal, services
 from eventsys.exhibition.models import Booth, QuickWin
 from eventsys.exhibition.portal_forms import BoothForm, ButtonForm, ProgrammeForm
 from eventsys.extensions import db
@@ -75,7 +75,8 @@ def home(slug: str):
     else:
         booths = services.booths_of(db.session, current_user, event)
     media = portal.media_of_booths(db.session, [b.id for b in booths])
-    return _render("exhibition/portal_home.html", booths=booths, media=media)
+    same = duplicates.same_files([item for items in media.values() for item in items])
+    return _render("exhibition/portal_home.html", booths=booths, media=media, same=same)
 
 
 # The booth

@@ -3,12 +3,15 @@
 The JSON API is used by static/js/exhibition-upload.js with the session cookie and the CSRF token in
 the X-CSRFToken header:
 
-    POST   /exhibit/<slug>/uploads                 {booth_id | stage: true, kind, title, file_name, size} -> 201 {token, chunk_size, …}
+    POST   /exhibit/<slug>/uploads                 {booth_id | stage: true, kind, title, file_name, size,
+                                                    dimension?, quick_win_id?} -> 201 {token, chunk_size, …}
     GET    /exhibit/<slug>/uploads/<token>         -> {received, total, …}  (resume from `received`)
     POST   /exhibit/<slug>/uploads/<token>?offset=N  raw bytes (or Content-Range: bytes N-M/T) -> {received, …} | {done, media_id}
     DELETE /exhibit/<slug>/uploads/<token>         -> 204
 
-A chunk at the wrong offset gets 409 with the offset the server has; a refused file a message in `error`.
+A chunk at the wrong offset gets 409 with the offset the server has; a refused file a message in `error`
+(and `same_as`, the id of the item, when the booth or the stage already holds the same bytes). A dimension or a
+programme (one of the booth's) given at the start goes to the item; a wrong one answers 400.
 """
 from __future__ import annotations
 
@@ -23,9 +26,10 @@ from eventsys.core.access import event_role_required
 from eventsys.core.form_base import TickToConfirmForm
 from eventsys.core.rules import RuleViolation, commit_or_attach
 from eventsys.core.security import MAX_ID
-from eventsys.exhibition import portal, services, uploads
+from eventsys.events.dimensions import dimension_choices
+from eventsys.exhibition import duplicates, portal, services, uploads
 from eventsys.exhibition.models import MediaKind
-from eventsys.exhibition.portal_forms import LinkForm, MediaForm
+from eventsys.exhibition.portal_forms import LinkForm, MediaForm, MediaTextForm
 from eventsys.exhibition.portal_views import _render, booth_or_404, overtaken
 from eventsys.extensions import db
 
@@ -33,6 +37,7 @@ bp = Blueprint("exhibition_upload_views", __name__, url_prefix="/exhibit/<slug>"
 exhibitor_or_organizer = event_role_required(EventRoleName.ORGANIZER, EventRoleName.EXHIBITOR)
 organizer_only = event_role_required(EventRoleName.ORGANIZER)
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+CHOICES = ("dimension", "quick_win")  # upload fields whose wrong value answers 400
 
 
 def _delete_files(item) -> None:
@@ -48,13 +53,15 @@ def _schedule(media_id: int) -> None:
 
 
 def _widget(booth=None) -> dict:
-    """What the upload widget's data attributes need."""
+    """What the upload widget needs: its data attributes, and a booth's dimension and programme choices."""
     exhibition = portal.settings_of(db.session, g.event)
     return {
         "create_url": url_for(".create_upload", slug=g.event.slug),
         "booth_id": booth.id if booth else "",
         "max_video": uploads.max_bytes(exhibition, MediaKind.VIDEO),
         "max_poster": uploads.max_bytes(exhibition, MediaKind.POSTER),
+        "dimensions": dimension_choices() if booth else [],
+        "programmes": [(p.id, p.title) for p in booth.programmes] if booth else [],
     }
 
 
@@ -64,7 +71,7 @@ def _widget(booth=None) -> dict:
 def _media_page(booth, link_form=None, status: int = 200):
     items = portal.media_of_booths(db.session, [booth.id])[booth.id]
     return _render("exhibition/portal_media.html", booth=booth, items=items, link_form=link_form or LinkForm(formdata=None),
-                   widget=_widget(booth), status=status)
+                   widget=_widget(booth), same=duplicates.same_files(items), status=status)
 
 
 @bp.get("/booth/<int:booth_id>/media")
@@ -95,29 +102,37 @@ def _item_or_404(booth, media_id: int):
     return item
 
 
-@bp.route("/booth/<int:booth_id>/media/<int:media_id>", methods=["GET", "POST"])
-@exhibitor_or_organizer
-def edit_media(slug: str, booth_id: int, media_id: int):
-    booth = booth_or_404(booth_id)
-    item = _item_or_404(booth, media_id)
-    form = MediaForm(obj=item if request.method == "GET" else None, programmes=booth.programmes)
+def _edit_item(item, form, booth, back_url: str):
+    """The edit page of a booth's item (MediaForm) or a stage video (MediaTextForm: title and description only)."""
+    has_choices = "dimension" in form  # a stage video keeps the dimension and programme it has (none)
     outcome: list[bool] = []  # whether the change sent an approved item back to review
     if request.method == "GET":
-        form.dimension.data = item.dimension.value if item.dimension else ""
-        form.quick_win.data = item.quick_win_id or 0
+        if has_choices:
+            form.dimension.data = item.dimension.value if item.dimension else ""
+            form.quick_win.data = item.quick_win_id or 0
         form.version.data = portal.media_version(item)
     elif form.validate_on_submit() and commit_or_attach(form, lambda: outcome.append(portal.update_media(
         db.session, current_user, item, title=form.title.data, description=form.description.data or "",
-        dimension=form.dimension.data, quick_win_id=form.quick_win.data or None, version=form.version.data,
+        dimension=form.dimension.data if has_choices else item.dimension,
+        quick_win_id=(form.quick_win.data or None) if has_choices else item.quick_win_id, version=form.version.data,
     ))):
         if outcome[0]:  # an approved item's text changed: visitors see it again once the organizers approve it
             flash(_("“%(title)s” is saved and back with the organizers for review; visitors see it again once it is approved.",
                     title=item.title), "warning")
         else:
             flash(_("“%(title)s” is saved.", title=item.title), "success")
-        return redirect(url_for(".media", slug=slug, booth_id=booth.id))
-    return _render("exhibition/portal_media_item.html", booth=booth, item=item, form=form,
+        return redirect(back_url)
+    return _render("exhibition/portal_media_item.html", booth=booth, item=item, form=form, back_url=back_url,
                    status=400 if request.method == "POST" else 200, conflict=overtaken(form, portal.media_version(item)))
+
+
+@bp.route("/booth/<int:booth_id>/media/<int:media_id>", methods=["GET", "POST"])
+@exhibitor_or_organizer
+def edit_media(slug: str, booth_id: int, media_id: int):
+    booth = booth_or_404(booth_id)
+    item = _item_or_404(booth, media_id)
+    form = MediaForm(obj=item if request.method == "GET" else None, programmes=booth.programmes)
+    return _edit_item(item, form, booth, url_for(".media", slug=slug, booth_id=booth.id))
 
 
 def _delete_item(item) -> bool:
@@ -151,7 +166,16 @@ def delete_media(slug: str, booth_id: int, media_id: int):
 @bp.get("/stage")
 @organizer_only
 def stage(slug: str):
-    return _render("exhibition/portal_stage.html", items=portal.stage_media(db.session, g.event), widget=_widget(None))
+    items = portal.stage_media(db.session, g.event)
+    return _render("exhibition/portal_stage.html", items=items, widget=_widget(None), same=duplicates.same_files(items))
+
+
+@bp.route("/stage/<int:media_id>", methods=["GET", "POST"])
+@organizer_only
+def edit_stage_media(slug: str, media_id: int):
+    item = _item_or_404(None, media_id)
+    form = MediaTextForm(obj=item if request.method == "GET" else None)
+    return _edit_item(item, form, None, url_for(".stage", slug=slug))
 
 
 @bp.post("/stage/<int:media_id>/delete")
@@ -207,17 +231,20 @@ def create_upload(slug: str):
         if booth is None:
             return _json_error(404, no_booth)
     exhibition = portal.settings_of(db.session, event)
+    quick_win_id = data.get("quick_win_id") or None
+    if isinstance(quick_win_id, str) and quick_win_id.isdigit():
+        quick_win_id = int(quick_win_id)
     try:
         portal.check_open(db.session, current_user, event)
         upload = uploads.start(
             db.session, event=event, exhibition=exhibition, booth=booth, user=current_user, kind=str(data.get("kind") or ""),
             title=str(data.get("title") or ""), file_name=str(data.get("file_name") or ""), total_size=data.get("size"),
             description=str(data.get("description") or ""), dimension=data.get("dimension") or None,
-            directory=uploads.partial_dir(),
+            quick_win_id=quick_win_id, directory=uploads.partial_dir(),
         )
     except RuleViolation as violation:
-        db.session.rollback()
-        status = 413 if isinstance(violation, uploads.TooLarge) else 422
+        db.session.rollback()  # a wrong dimension or programme is a bad request: the widget only offers valid ones
+        status = 413 if isinstance(violation, uploads.TooLarge) else 400 if violation.field in CHOICES else 422
         return _json_error(status, violation.message, field=violation.field)
     db.session.commit()
     body = uploads.status(upload) | {"url": url_for(".upload", slug=slug, token=upload.token)}
@@ -274,9 +301,9 @@ def upload_chunk(slug: str, token: str):
     limit = uploads.max_bytes(portal.settings_of(db.session, g.event), found.kind)
     try:
         item = uploads.finish(db.session, g.event, token, directory, limit=limit)
-    except RuleViolation as violation:
+    except RuleViolation as violation:  # the file was refused, or the booth (the stage) already holds the same bytes
         db.session.rollback()
-        return _json_error(422, violation.message, refused=True)
+        return _json_error(422, violation.message, refused=True, same_as=getattr(violation, "existing_id", None))
     if item is None:
         return _json_error(409, _("The file is complete and being checked. Reload the page in a moment."),
                            received=found.total_size, total=found.total_size)

@@ -5,7 +5,8 @@ chunk is written while the row is locked (FOR UPDATE on PostgreSQL; SQLite's wri
 take the lock up front), at its offset, and the part file is cut to the new length, so a repeated
 or half-written chunk never leaves extra bytes. The browser's file name never touches the disk.
 When the last byte is in, the part file is claimed by renaming it, checked by content
-(`media.store_upload`), and becomes a MediaItem in the transaction that deletes the Upload row.
+(`media.store_upload`), and becomes a MediaItem in the transaction that deletes the Upload row; a file
+whose bytes the booth (or the stage) already holds is refused instead, leaving nothing (duplicates.py).
 Uploads untouched for a day are swept with their files.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from eventsys.core.images import human_size
 from eventsys.core.rules import RuleViolation
 from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event
+from eventsys.exhibition import duplicates
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaKind, MediaState, Upload
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,14 @@ def find(session: Session, event: Event, token: str, *, lock: bool = False) -> U
 
 
 def start(session: Session, *, event: Event, exhibition: Exhibition, booth: Booth | None, user, kind: str, title: str,
-          file_name: str, total_size, description: str = "", dimension=None, directory: Path, config=None) -> Upload:
-    """Open an upload after checking what can be checked before any byte arrives (kind, size, title)."""
+          file_name: str, total_size, description: str = "", dimension=None, quick_win_id: int | None = None,
+          directory: Path, config=None) -> Upload:
+    """Open an upload after checking what can be checked before any byte arrives (kind, size, title, dimension, programme).
+
+    `quick_win_id` must be one of the booth's programmes; a stage upload has neither dimension nor programme.
+    """
     from eventsys.exhibition.media import clean_filename
+    from eventsys.exhibition.portal import booth_programme
 
     try:
         kind = MediaKind(kind)
@@ -126,6 +133,9 @@ def start(session: Session, *, event: Event, exhibition: Exhibition, booth: Boot
             dimension = Dimension(dimension)
         except ValueError:
             raise RuleViolation(_("Choose one of the Smart City dimensions, or none."), "dimension") from None
+    if booth is None and (dimension or quick_win_id):
+        raise RuleViolation(_("Stage videos have no Smart City dimension or programme."), "dimension")
+    quick_win_id = booth_programme(session, booth.id, quick_win_id) if booth is not None else None
     sweep_stale(session, directory=directory)
     open_count = session.scalar(select(func.count()).select_from(Upload).where(
         Upload.event_id == event.id,
@@ -135,7 +145,7 @@ def start(session: Session, *, event: Event, exhibition: Exhibition, booth: Boot
                               count=open_count))
     upload = Upload(token=secrets.token_urlsafe(32), event_id=event.id, booth_id=booth.id if booth else None,
                     on_stage=booth is None, user_id=getattr(user, "id", None), kind=kind, title=title,
-                    description=(description or "").strip(), dimension=dimension, original_name=name,
+                    description=(description or "").strip(), dimension=dimension, quick_win_id=quick_win_id, original_name=name,
                     total_size=total_size, received=0)
     session.add(upload)
     session.flush()
@@ -186,7 +196,9 @@ def finish(session: Session, event: Event, token: str, directory: Path, *, limit
     """Turn a complete upload into a MediaItem (state PROCESSING) and commit; None when another request got there first.
 
     The part file is claimed by renaming it, so only one request checks and stores it; the check runs
-    outside any database lock. A refused file (RuleViolation) leaves neither the row nor a file behind.
+    outside any database lock. A refused file (RuleViolation) leaves neither the row nor a file behind;
+    so does a file whose bytes an item of the same booth (or the stage) already holds (duplicates.SameFile).
+    Its SHA-256 is read once, here, and handed to the storage step rather than read again there.
     """
     from eventsys.exhibition import media
 
@@ -200,11 +212,14 @@ def finish(session: Session, event: Event, token: str, directory: Path, *, limit
     if upload is None:
         final.unlink(missing_ok=True)
         return None
-    kind, name = upload.kind, upload.original_name
+    kind, name, booth_id = upload.kind, upload.original_name, upload.booth_id
     session.commit()
     stored = None
     try:
-        stored = media.store_upload(final, kind, max_bytes=limit, original_name=name)
+        digest = duplicates.file_digest(final)
+        duplicates.check_new(session, event_id=event.id, booth_id=booth_id, digest=digest)
+        session.commit()
+        stored = media.store_upload(final, kind, max_bytes=limit, original_name=name, digest=digest)
     except BaseException:
         final.unlink(missing_ok=True)
         _forget(session, event, token)
@@ -215,17 +230,22 @@ def finish(session: Session, event: Event, token: str, directory: Path, *, limit
         upload = find(session, event, token, lock=True)
         if upload is None:  # cancelled while the file was being checked
             raise RuleViolation(_("The upload was cancelled."))
+        if booth_id is not None:  # two uploads of the same file finishing together take turns here
+            session.execute(select(Booth.id).where(Booth.id == booth_id).with_for_update())
+        duplicates.check_new(session, event_id=event.id, booth_id=booth_id, digest=digest)
         item = MediaItem(event_id=upload.event_id, booth_id=upload.booth_id, on_stage=upload.on_stage, kind=stored.kind,
                          state=MediaState.PROCESSING, title=upload.title, description=upload.description,
-                         dimension=upload.dimension, file_key=stored.file_key, content_type=stored.content_type,
-                         size=stored.size, sha256=stored.sha256, original_name=name, width=stored.width,
-                         height=stored.height, uploaded_by_id=upload.user_id)
+                         dimension=upload.dimension, quick_win_id=upload.quick_win_id, file_key=stored.file_key,
+                         content_type=stored.content_type, size=stored.size, sha256=stored.sha256, content_sha256=digest,
+                         original_name=name, width=stored.width, height=stored.height, uploaded_by_id=upload.user_id)
         session.add(item)
         session.delete(upload)
         session.commit()
-    except BaseException:
+    except BaseException as error:
         session.rollback()
         media.delete_files(MediaItem(file_key=stored.file_key, kind=stored.kind, title=""))
+        if isinstance(error, duplicates.SameFile):
+            _forget(session, event, token)
         raise
     return item
 

@@ -4,7 +4,8 @@
    (already translated). A file is sent in chunks at their offset; after a dropped connection the
    script waits (1, 2, 4 … 30 s), asks the server how many bytes arrived and goes on from there.
    The upload's address is kept in localStorage under the file's name, size and date, so choosing
-   the same file again after a reload resumes it too. No library, no CDN. */
+   the same file again after a reload resumes it too. A file the booth already holds is refused
+   when it is complete; the server's message names the item. No library, no CDN. */
 (function () {
   "use strict";
 
@@ -160,12 +161,15 @@
     }
     var chunkSize = 4 * 1024 * 1024;
     if (this.url === null) {
-      var titleField = this.form.querySelector("[name=title]");
+      var form = this.form;
+      var value = function (name) { var input = form.querySelector("[name=" + name + "]"); return input ? input.value : ""; };
       var created = await this.call("POST", this.data.createUrl, JSON.stringify({
         booth_id: this.data.boothId ? Number(this.data.boothId) : null,
         stage: Boolean(this.data.stage),
         kind: kind,
-        title: titleField ? titleField.value : "",
+        title: value("title"),
+        dimension: value("dimension") || null,  // a booth's item: its Smart City dimension and programme, if chosen
+        quick_win_id: value("quick_win") ? Number(value("quick_win")) : null,
         file_name: file.name,
         size: file.size
       }), { "Content-Type": "application/json" });

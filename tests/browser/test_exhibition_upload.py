@@ -1,4 +1,5 @@
-"""An exhibitor uploads a poster through the chunked widget; the first chunk's connection drops and the upload resumes."""
+"""An exhibitor uploads a poster through the chunked widget, with its dimension and programme; the first chunk's
+connection drops and the upload resumes."""
 import io
 import re
 
@@ -6,7 +7,9 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from eventsys.exhibition.models import MediaItem, MediaKind, Upload
+from eventsys.events.dimensions import Dimension
+from eventsys.exhibition.models import MediaItem, MediaKind, QuickWin, Upload
+from eventsys.extensions import db
 from tests.conftest import PASSWORD
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor
 from tests.helpers import fresh
@@ -16,6 +19,9 @@ def test_an_upload_survives_a_dropped_connection(page: Page, live_server, app, m
     event = make_exhibition(app, make_event, slug="pameran")
     organization = make_organization(name="Kota Cirebon")
     booth = make_booth(event, organization)
+    programme = QuickWin(booth_id=booth.id, title="PSC 119", dimension=Dimension.LIVING, position=1)
+    db.session.add(programme)
+    db.session.commit()
     user = make_exhibitor(make_user, event, organization, email="diskominfo@cirebonkota.go.id")
     poster = tmp_path / "poster-psc-119.png"
     buffer = io.BytesIO()
@@ -42,6 +48,8 @@ def test_an_upload_survives_a_dropped_connection(page: Page, live_server, app, m
     form = page.locator("[data-testid=upload-form]")
     form.locator("select[name=kind]").select_option("poster")
     form.locator("input[name=title]").fill("Poster PSC 119")
+    form.locator("select[name=dimension]").select_option("living")
+    form.locator("select[name=quick_win]").select_option(str(programme.id))
     form.locator("input[type=file]").set_input_files(str(poster))
     form.locator("[data-testid=upload-start]").click()
     expect(form.locator("[data-testid=upload-message]")).to_have_attribute("data-kind", "done", timeout=20_000)
@@ -50,5 +58,6 @@ def test_an_upload_survives_a_dropped_connection(page: Page, live_server, app, m
 
     item = fresh().scalar(select(MediaItem))
     assert item.title == "Poster PSC 119" and item.kind == MediaKind.POSTER and item.booth_id == booth.id
+    assert (item.dimension, item.quick_win_id) == (Dimension.LIVING, programme.id)
     assert fresh().scalar(select(Upload)) is None
     expect(page.locator("[data-testid=media-item]")).to_have_count(1, timeout=10_000)  # the page lists it by itself
