@@ -358,7 +358,7 @@ spec.add_path(
     post={
         "operationId": "undoCheckIn", "tags": ["check-in"], "security": SECURITY,
         "parameters": [SLUG, path_parameter("checkin_id", "The check-in's id.", id_schema())],
-        "summary": f"Undo a check-in this device made, within {scanning.UNDO_MINUTES} minutes.",
+        "summary": f"Undo a check-in this device made, online or offline, within {scanning.UNDO_MINUTES} minutes of the scan (checkin.undo_until).",
         "responses": {"200": json_response({"type": "object", "properties": {"undone": {"type": "boolean"}}}, "Undone.")} | errors(401, 403, 404, 409),
     },
 )

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from eventsys.attendance.checkpoint_admin import POLICY_LABELS
 from eventsys.attendance.models import ChangeAction, CheckInSource, Direction, EntryPolicy, ScanResult
+from eventsys.config import LANGUAGES
 from eventsys.core.form_base import DATETIME_FORMATS, BaseForm, MultiCheckboxField, TickToConfirmForm, choice_id
 from eventsys.core.rules import RuleViolation
 from eventsys.registration.phones import normalize_mobile
@@ -36,7 +37,8 @@ RESULT_LABELS = {
     ScanResult.OUTSIDE_WINDOW: _l("Outside the opening hours"), ScanResult.UNKNOWN: _l("Unknown code"),
     ScanResult.INVALID_SIGNATURE: _l("Forged or damaged code"), ScanResult.NOT_INSIDE: _l("Not inside"),
 }
-CHANGE_LABELS = {ChangeAction.UNDO: _l("Undone"), ChangeAction.RESTORE: _l("Restored"), ChangeAction.MANUAL: _l("Recorded by hand")}
+CHANGE_LABELS = {ChangeAction.UNDO: _l("Undone"), ChangeAction.RESTORE: _l("Restored"), ChangeAction.MANUAL: _l("Recorded by hand"),
+                 ChangeAction.DUPLICATE: _l("Set aside as a duplicate: an earlier scan synced later and counts instead")}
 
 
 KIOSK_CHECKPOINT_HELP = _l("A kiosk needs one: attendees cannot change it there.")
@@ -168,6 +170,8 @@ class WalkInForm(BaseForm):
         validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address, e.g. nama@kominfo.go.id."), check_deliverability=False)],
     )
     phone = TelField(_l("Mobile phone (optional)"), description=_l("E.g. 0812 3456 7890."), validators=[Optional(), Length(max=40)])
+    # The attendee's language, not the staff's: Indonesian unless they ask for another (a form without it too).
+    locale = SelectField(_l("Language of the ticket and email"), choices=list(LANGUAGES.items()), default="id")
     consent = BooleanField(validators=[DataRequired(message=_l("The attendee must agree to the processing of their data."))])
     checkpoint_id = SelectField(_l("Check in now at"), coerce=choice_id, default=0, validators=[Optional()])
     nonce = HiddenField(default=new_nonce)

@@ -64,6 +64,7 @@ class ChangeAction(enum.StrEnum):
     UNDO = "undo"
     RESTORE = "restore"
     MANUAL = "manual"
+    DUPLICATE = "duplicate"  # set aside: an earlier scan of the same movement synced after it (movements.py)
 
 
 checkpoint_categories = Table(

@@ -45,6 +45,7 @@ SCANNER_ASSETS = (
     "js/scanner/verdict.js",
     "js/scanner/camera.js",
     "js/scanner/sound.js",
+    "js/scanner/undo.js",
     "vendor/qr-scanner/qr-scanner-worker.js",
     "vendor/noble-ed25519/index.js",
 )

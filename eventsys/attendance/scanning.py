@@ -5,7 +5,8 @@ re-issued ticket, then the wrong checkpoint for the delegate's category, then th
 window, and only then the admission itself. The admission is one INSERT … ON CONFLICT DO NOTHING
 against the (ticket, checkpoint, slot) unique constraint, so any number of devices scanning one
 ticket at the same instant get exactly one `ok` and the rest `already_checked_in`, on SQLite and
-PostgreSQL alike, with no savepoint and no retry.
+PostgreSQL alike, with no savepoint and no retry. At an entry-and-exit checkpoint the movements are
+ordered by their scan times, whatever order they arrive in (`movements`).
 
 Every scan is stored, refused ones too; the client's nonce makes a retried request (a flaky
 network, an offline queue uploaded twice) return the stored verdict instead of counting again.
@@ -19,12 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
-from eventsys.attendance import admission, ticket_keys
-from eventsys.attendance.admission import corrected_time, fixed_slot, insert_or_nothing, live_refusal, rule_refusal, scan_values
+from eventsys.attendance import movements, ticket_keys
+from eventsys.attendance.admission import corrected_time, fixed_slot, live_refusal, rule_refusal, scan_values
 from eventsys.attendance.checkpoints import checkpoint_window
 from eventsys.attendance.models import (
     ChangeAction,
@@ -38,14 +38,14 @@ from eventsys.attendance.models import (
     ScannerDevice,
     ScanResult,
 )
-from eventsys.attendance.verdicts import CLOSED, LEFT, NO_ENTRY, NOT_OPEN, message_for, window_detail
+from eventsys.attendance.movements import insert_checkin, insert_or_nothing, latest
+from eventsys.attendance.verdicts import CLOSED, NOT_OPEN, UNDO_MINUTES, message_for, window_detail
 from eventsys.core.db import utcnow
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
 from eventsys.registration import tickets
 from eventsys.registration.models import EventKey, Registration, Ticket
 
-UNDO_MINUTES = 5
 MAX_CODE_LENGTH = 512  # a ticket token is 120 characters; anything this long is not one of ours
 NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -86,20 +86,6 @@ _TICKET = (
     .options(joinedload(Ticket.registration).joinedload(Registration.category), joinedload(Ticket.registration).joinedload(Registration.organization))
 )
 _SCAN_BY_NONCE = select(Scan.id).where(Scan.event_id == bindparam("event_id"), Scan.nonce == bindparam("nonce"))
-_LATEST = (
-    select(CheckIn)
-    .where(CheckIn.ticket_id == bindparam("ticket_id"), CheckIn.checkpoint_id == bindparam("checkpoint_id"), CheckIn.undone_at.is_(None))
-    .order_by(CheckIn.at.desc(), CheckIn.id.desc())
-    .limit(1)
-    .options(joinedload(CheckIn.device))
-)
-_LATEST_IN_SLOT = _LATEST.where(CheckIn.slot == bindparam("slot"))
-_BEFORE = _LATEST.where(CheckIn.at <= bindparam("at"))  # the movement in force at a time, and the first one after it
-_AFTER = _LATEST.where(CheckIn.at > bindparam("at")).order_by(None).order_by(CheckIn.at, CheckIn.id)
-_REFUSED_AFTER = select(Scan).where(  # a movement refused because an earlier one (an offline scan) was not yet known
-    Scan.ticket_id == bindparam("ticket_id"), Scan.checkpoint_id == bindparam("checkpoint_id"), Scan.direction == bindparam("direction"),
-    Scan.result == bindparam("result"), Scan.detail.in_(bindparam("details", expanding=True)), Scan.scanned_at > bindparam("at"),
-).order_by(Scan.scanned_at, Scan.id).limit(1)
 
 
 def _ticket(session: Session, ticket_id: int) -> Ticket | None:
@@ -172,94 +158,28 @@ def _rules(checkpoint: Checkpoint, verdict: _Verdict, at: datetime) -> _Verdict:
     return verdict
 
 
-def _movements(session: Session, ticket: Ticket, checkpoint: Checkpoint) -> tuple[dict[Direction, int], datetime | None]:
-    """How many live entries and exits, and when the last one happened."""
-    rows = session.execute(
-        select(CheckIn.direction, func.count(CheckIn.id), func.max(CheckIn.at))
-        .where(CheckIn.ticket_id == ticket.id, CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None))
-        .group_by(CheckIn.direction)
-    ).all()
-    counts = {Direction.IN: 0, Direction.OUT: 0}
-    counts.update({Direction(direction): n for direction, n, _last in rows})
-    return counts, max((last for _direction, _n, last in rows), default=None)
-
-
-def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket, direction: Direction, at: datetime, nonce: str):
-    """The slot this admission takes, or the refusal when none is free (entry-and-exit)."""
-    slot = fixed_slot(checkpoint.policy, event.timezone, at, nonce)
-    if slot is not None:
-        return slot, None
-    counts, last = _movements(session, ticket, checkpoint)
-    return admission.in_out_slot(direction, counts[Direction.IN], counts[Direction.OUT], late=last is not None and last > at)
-
-
-def _insert_or_nothing(session: Session, model, values: dict, unique: list[str]):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new object, or None when the unique key is taken.
-
-    One statement on both databases: no savepoint, no exception, no retry when racing writers collide.
-    `values` names every column but the id, so the object is made from them and the id, as if loaded.
-    """
-    statement = insert_or_nothing(session.get_bind().dialect.name, model.__table__, tuple(unique))
-    new_id = session.execute(statement, values).scalar()
-    if new_id is None:
-        return None
-    if session.identity_map.get(identity_key(model, new_id)) is not None:  # an id used again (SQLite) while this session holds the old row
-        return session.get(model, new_id, populate_existing=True)
-    row = model(id=new_id, **values)
-    make_transient_to_detached(row)
-    session.add(row)  # persistent and unchanged: no UPDATE at the commit
-    return row
-
-
-def _insert_checkin(session: Session, **values) -> CheckIn | None:
-    """The admission (or exit) in its slot, or None when the slot is taken."""
-    return _insert_or_nothing(session, CheckIn, values | {"undone_at": None}, ["ticket_id", "checkpoint_id", "slot"])
-
-
-def _latest(session: Session, ticket: Ticket, checkpoint: Checkpoint, slot: str | None = None) -> CheckIn | None:
-    params = {"ticket_id": ticket.id, "checkpoint_id": checkpoint.id}
-    if slot is None:
-        return session.scalar(_LATEST, params)
-    return session.scalar(_LATEST_IN_SLOT, params | {"slot": slot})
-
-
 def _admit(session, event, checkpoint, verdict, *, direction, at, nonce, source, device, user) -> _Verdict:
     ticket = verdict.ticket
-    slot, refusal = _slot(session, event, checkpoint, ticket, direction, at, nonce)
-    if refusal is not None:  # already inside since when, or not inside: left already (when and where) or never came in
-        params = {"ticket_id": ticket.id, "checkpoint_id": checkpoint.id, "at": at}
-        previous = admission.explaining(refusal, session.scalar(_BEFORE, params), session.scalar(_AFTER, params))
-        detail = "inside" if refusal == ScanResult.ALREADY_CHECKED_IN else (LEFT if previous is not None else NO_ENTRY)
-        return _Verdict(refusal, detail, ticket, verdict.registration, previous=previous)
-    checkin = _insert_checkin(
-        session, event_id=event.id, checkpoint_id=checkpoint.id, ticket_id=ticket.id, registration_id=verdict.registration.id,
-        direction=direction, slot=slot, source=source, at=at, device_id=device.id if device else None, user_id=user.id if user else None,
-    )
+    values = dict(event_id=event.id, checkpoint_id=checkpoint.id, ticket_id=ticket.id, registration_id=verdict.registration.id, direction=direction,
+                  source=source, at=at, device_id=device.id if device else None, user_id=user.id if user else None)
+    if checkpoint.policy == EntryPolicy.IN_OUT:  # ordered by the scans' times (movements)
+        checkin, refusal, detail, previous = movements.admit(session, values, device=device)
+        if checkin is None:
+            return _Verdict(refusal, detail, ticket, verdict.registration, previous=previous)
+        return _Verdict(ScanResult.OK, "", ticket, verdict.registration, checkin=checkin)
+    slot = fixed_slot(checkpoint.policy, event.timezone, at, nonce)
+    checkin = insert_checkin(session, slot=slot, **values)
     if checkin is None:  # the slot was taken: by an earlier scan, or by one at this very instant
-        return _Verdict(ScanResult.ALREADY_CHECKED_IN, slot, ticket, verdict.registration, previous=_latest(session, ticket, checkpoint, slot))
-    if checkpoint.policy == EntryPolicy.IN_OUT:
-        _record_refused_after(session, checkin)
+        return _Verdict(ScanResult.ALREADY_CHECKED_IN, slot, ticket, verdict.registration, previous=latest(session, ticket.id, checkpoint.id, slot))
     return _Verdict(ScanResult.OK, "", ticket, verdict.registration, checkin=checkin)
 
 
-def _record_refused_after(session: Session, checkin: CheckIn) -> None:
-    """Record what was refused only because this earlier movement had not yet arrived: an exit scanned at 19:30
-    while the entry of 19:00 waited in a phone's offline queue is recorded at 19:30 once that entry is admitted;
-    its scan stays as staff saw it (not inside), flagged for organizers and naming the exit it became."""
-    while True:
-        direction, refusal, details, slot = admission.following(checkin.direction, checkin.slot)
-        scan = session.scalar(_REFUSED_AFTER, {"ticket_id": checkin.ticket_id, "checkpoint_id": checkin.checkpoint_id, "direction": direction,
-                                               "result": refusal, "details": details, "at": checkin.at})
-        if scan is None:
-            return
-        checkin = _insert_checkin(
-            session, event_id=checkin.event_id, checkpoint_id=checkin.checkpoint_id, ticket_id=checkin.ticket_id,
-            registration_id=checkin.registration_id, direction=direction, slot=slot, source=scan.source, at=scan.scanned_at,
-            device_id=scan.device_id, user_id=None if scan.device_id else scan.user_id,
-        )
-        if checkin is None:  # recorded meanwhile by another request
-            return
-        scan.checkin_id, scan.sync_conflict = checkin.id, True
+def _slot(session: Session, event: Event, checkpoint: Checkpoint, ticket: Ticket, direction: Direction, at: datetime, nonce: str):
+    """The slot an admission at `at` takes, or the refusal when none is free (entry-and-exit)."""
+    slot = fixed_slot(checkpoint.policy, event.timezone, at, nonce)
+    if slot is not None:
+        return slot, None
+    return movements.in_out_slot(session, ticket.id, checkpoint.id, direction, at)
 
 
 # Entry points.
@@ -293,7 +213,7 @@ def _decide(session, event, checkpoint, verdict, *, code, nonce, direction, sour
         result=verdict.result, detail=verdict.detail, checkin_id=admitted.id if admitted else None, at=at, now=now,
         device_time=device_time, clock_offset=clock_offset, local_result=local_result,
     )
-    scan = _insert_or_nothing(session, Scan, values, ["event_id", "nonce"])
+    scan = insert_or_nothing(session, Scan, values, ["event_id", "nonce"])
     if scan is None:  # a concurrent request with the same nonce stored its verdict first: that one stands
         return _replay(session, event, nonce)
     outcome = ScanOutcome(verdict.result, "", scan, verdict.checkin, verdict.previous, verdict.registration)
@@ -369,8 +289,8 @@ def undo_checkin(session: Session, checkin: CheckIn, *, user=None, device: Scann
         if now - checkin.at > timedelta(minutes=UNDO_MINUTES):
             raise RuleViolation(_("Too late to undo here (%(num)d minutes). Ask an organizer to correct it.", num=UNDO_MINUTES))
     if checkin.checkpoint.policy == EntryPolicy.IN_OUT:
-        latest = _latest(session, checkin.ticket, checkin.checkpoint)
-        if latest is not None and latest.id != checkin.id:
+        last = latest(session, checkin.ticket_id, checkin.checkpoint_id)
+        if last is not None and last.id != checkin.id:
             raise RuleViolation(_("Undo the later entry or exit of this person first."))
     checkin.undone_at = now
     checkin.slot = f"undone:{checkin.id}"  # frees the slot: the person can be checked in again

@@ -1,7 +1,7 @@
 """What a scan's verdict says: the message staff read, and the JSON a scanner gets."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from flask_babel import gettext as _
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 NOT_OPEN, CLOSED = "not open", "closed"  # outside the window, stored as "closed:2026-11-24T10:00:00Z" with its time
 LEFT, NO_ENTRY = "left", "no entry"  # an exit scan of someone not inside: left already, or never came in
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
+# The device that made an admission may undo it for this long after the scan's time (on the server's clock), online
+# or offline alike: staff take back the mistake on the screen at the door; older ones an organizer corrects.
+UNDO_MINUTES = 5
 
 
 class Admission(NamedTuple):
@@ -194,6 +197,7 @@ def verdict_json(result: ScanResult, message: str, scan_id: int, attendee: dict 
         "checkin": None if checkin is None else {
             "id": checkin.id, "at": _iso(checkin.at), "checkpoint_id": checkin.checkpoint_id,
             "checkpoint_name": checkin.checkpoint_name, "direction": str(checkin.direction),
+            "undo_until": _iso(checkin.at + timedelta(minutes=UNDO_MINUTES)),  # for the device that made it (scanning.undo_checkin)
         },
         "previous": None if previous is None else {
             "at": _iso(previous.at), "checkpoint_id": previous.checkpoint_id, "checkpoint_name": previous.checkpoint_name,

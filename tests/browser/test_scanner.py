@@ -326,3 +326,73 @@ def test_an_unpaired_phone_keeps_its_offline_scans_uncounted_and_a_new_pairing_n
     page.click("[data-testid=not-sent-clear]")
     expect(not_sent).to_be_hidden()
     assert _queued(page) == []
+
+
+def test_an_admission_made_offline_can_be_undone_on_the_phone_once_it_is_synced(page, live_server, door, organizer):
+    event, _checkpoint, azis, _ridwan = door
+    user, _event = organizer
+    device, token = devices.pair_browser(db.session, event, user, name="Pintu utama 4")
+    db.session.commit()
+    _open_paired(page, live_server, event, token)
+    undo = page.locator("[data-testid=undo]")
+    page.context.set_offline(True)
+    field = page.locator("[data-testid=code-input]")
+    field.fill(tickets.token_for(azis.ticket))
+    field.press("Enter")
+    expect(page.locator("[data-testid=result]")).to_have_attribute("data-result", "ok")
+    expect(undo).to_be_hidden()  # nothing to take back before the server has it
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=WAIT)
+    expect(undo).to_be_visible()  # synced well within the window counted from the scan
+    undo.click()
+    expect(page.locator("[data-testid=result]")).to_have_attribute("data-result", "undone")
+    checkin = fresh().scalars(select(CheckIn)).one()
+    assert (checkin.device_id, checkin.undone_at is not None) == (device.id, True)
+
+
+def test_offline_another_events_ticket_and_a_desk_code_newer_than_the_list_are_said_so(page, live_server, door, app, organizer, make_event,
+                                                                                        make_registration):
+    (event, checkpoint, azis, _ridwan), (user, _event), session = door, organizer, fresh()
+    session.get(type(checkpoint), checkpoint.id).policy = EntryPolicy.IN_OUT
+    session.commit()
+    elsewhere, _ = make_registration(make_event(name="Forum Kota Cerdas 2017"), name="Bima Arya")
+    device, token = devices.pair_browser(db.session, event, user, name="Pintu utama 5")
+    db.session.commit()
+    _open_paired(page, live_server, event, token)
+    result, title, note = (page.locator(f"[data-testid={t}]") for t in ("result", "result-title", "result-note"))
+    field, undo = page.locator("[data-testid=code-input]"), page.locator("[data-testid=undo]")
+    enter = lambda code: field.fill(code) or field.press("Enter")  # noqa: E731
+
+    # Online, an exit's Undo says it undoes the exit.
+    enter(tickets.token_for(azis.ticket))
+    expect(undo).to_have_text(tr(app, "Undo this check-in"))
+    page.click("[data-testid=direction-out]")
+    enter(tickets.token_for(azis.ticket))
+    expect(title).to_have_text(tr(app, "Exit recorded"))
+    expect(undo).to_have_text(tr(app, "Undo this exit"))
+    page.click("[data-testid=direction-in]")
+
+    fresh()  # a new transaction: the page's requests wrote since this test last read
+    late, _ = make_registration(event, name="Ridwan Saidi")  # registered after this phone loaded its list
+    page.context.set_offline(True)
+    enter(tickets.token_for(elsewhere.ticket))
+    expect(result).to_have_attribute("data-result", "not_allowed_here")
+    expect(note).to_have_text(tr(app, "This ticket is for another event."))
+    enter(late.ticket.code)
+    expect(result).to_have_attribute("data-state", "amber")
+    expect(title).to_have_text(tr(app, "Not on this device's list yet"))
+    expect(note).to_have_text(tr(app, "This code is not on this device's list yet, perhaps registered since its last update: "
+                                      "the scan is sent and checked when the network is back."))
+    assert sorted(q["local_result"] for q in _queued(page)) == ["not_allowed_here", "unverified"]
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=WAIT)
+    expect(note).to_contain_text(tr(app, "Welcome"))  # the server's verdict replaces "checked when the network is back"
+    session = fresh()
+    assert session.scalars(select(CheckIn.registration_id).where(CheckIn.registration_id == late.id)).all() == [late.id]
+    offline = select(Scan.raw_code, Scan.result, Scan.sync_conflict).where(Scan.device_id == device.id, Scan.offline.is_(True))
+    assert sorted(session.execute(offline).all()) == sorted(
+        [(tickets.token_for(elsewhere.ticket), ScanResult.NOT_ALLOWED_HERE, False), (late.ticket.code, ScanResult.OK, False)]
+    )

@@ -11,6 +11,7 @@ import { colourFor, makeUi } from "./ui.js";
 import { judgeOffline, offlineShown, registerServiceWorker, searchOffline } from "./offline.js";
 import { chosenCheckpoint, indexBootstrap, searchMark } from "./verdict.js";
 import { base64urlDecode } from "./verify.js";
+import { makeUndo } from "./undo.js";
 
 const PING_MS = 15000;
 const REFRESH_MS = 5 * 60 * 1000;
@@ -35,13 +36,11 @@ const state = {
   queue: [],
   reachable: true,
   revoked: false,
-  undoId: null,
   lastContact: 0,
   lastBootstrap: 0,
   kiosk: page.dataset.kiosk === "1",
   direction: "in",
   differences: [],
-  undoTimer: null,
   resetTimer: null,
   lastRead: { key: "", at: 0 },
 };
@@ -156,20 +155,22 @@ function show(verdict) {
   if (state.kiosk) state.resetTimer = setTimeout(() => ui.resetResult(), KIOSK_RESET_MS);
 }
 
-function offerUndo(checkinId) {
-  clearTimeout(state.undoTimer);
-  state.undoId = checkinId;
-  const minutes = (state.data && state.data.undo_minutes) || 5;
-  state.undoTimer = setTimeout(() => ui.hideUndo(), minutes * 60000);
-}
+const undo = makeUndo(api, ui, strings, {
+  minutes: () => (state.data && state.data.undo_minutes) || 5,
+  async onUndone(id) {
+    await remember({ key: `${slug}:u:${id}`, kind: "undone", checkin_id: id });
+    state.lastRead = { key: "", at: 0 }; // scanned again at once after an undo: a new arrival
+    show({ result: "undone", title: strings.undone, note: "" });
+  },
+});
 
 async function showServerVerdict(reply) {
   const entry = reply.attendee && state.index ? state.index.byRegistration.get(reply.attendee.registration_id) : null;
   if (reply.result === "ok" && reply.checkin && entry) await rememberCheckin(reply.checkin, entry.ticket_id);
-  const undo = reply.result === "ok" && reply.checkin && !state.kiosk && !reply.replayed;
+  const offer = reply.result === "ok" && reply.checkin && !state.kiosk && !reply.replayed;
   const title = reply.result === "ok" && reply.checkin && reply.checkin.direction === "out" ? strings.out : undefined;
-  show({ result: reply.result, title, attendee: reply.attendee, note: reply.message, undo });
-  if (undo) offerUndo(reply.checkin.id);
+  show({ result: reply.result, title, attendee: reply.attendee, note: reply.message, undo: offer });
+  if (offer) undo.offer(reply.checkin.id);
 }
 
 async function scanOffline(scan, checkpoint, entry) {
@@ -238,10 +239,13 @@ const { syncNow, probe } = makeSync(api, () => store.queued(slug, state.pairing)
   onOffline: () => setReachable(false),
   onOnline: () => setReachable(true),
   onRevoked: deviceRevoked,
-  async onResult(scan, result) {
+  async onResult(scan, result, offsetSeconds) {
     const entry = result.attendee && state.index ? state.index.byRegistration.get(result.attendee.registration_id) : null;
-    if (result.result === "ok" && result.checkin) await rememberCheckin(result.checkin, entry ? entry.ticket_id : scan.ticket_id);
+    const admitted = result.result === "ok" && result.checkin;
+    if (admitted) await rememberCheckin(result.checkin, entry ? entry.ticket_id : scan.ticket_id);
     sent(scan, result.result, result.message, result.attendee ? result.attendee.name : undefined);
+    // Admitted offline by this device and still on the screen: the same Undo as online, for what is left of the window.
+    if (admitted && !state.kiosk && ui.showing(scan.nonce)) undo.offerSynced(result.checkin, offsetSeconds);
   },
   onRefused: (scan, message) => sent(scan, "error", message),
 });
@@ -293,26 +297,7 @@ function pick(entry) {
   submitCode(entry.code, "search", state.index ? state.index.byTicket.get(entry.ticket_id) || entry : entry);
 }
 
-// Undo, camera, wiring.
-
-async function undo() {
-  const id = state.undoId;
-  if (!id) return;
-  try {
-    const reply = await api.post(`/checkins/${id}/undo`, {}, 5000);
-    if (reply.ok) {
-      await remember({ key: `${slug}:u:${id}`, kind: "undone", checkin_id: id });
-      state.undoId = null;
-      state.lastRead = { key: "", at: 0 }; // scanned again at once after an undo: a new arrival
-      return show({ result: "undone", title: strings.undone, note: "" });
-    }
-    ui.notice(errorMessage(reply, strings.undo_failed));
-  } catch (error) {
-    if (!(error instanceof NetworkError)) throw error;
-    ui.notice(strings.undo_failed);
-  }
-  return undefined;
-}
+// Camera, wiring.
 
 async function toggleCamera(on = !camera.running) {
   store.remember(slug, "camera", on ? "1" : "0");
@@ -356,7 +341,7 @@ function wire() {
     event.preventDefault();
     search($("search").value);
   });
-  $("undo").addEventListener("click", undo);
+  $("undo").addEventListener("click", () => undo.send());
   $("camera-toggle").addEventListener("click", () => toggleCamera());
   $("sync-now").addEventListener("click", syncQueue);
   $("differences-clear").addEventListener("click", () => {

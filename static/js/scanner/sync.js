@@ -13,7 +13,7 @@ function wire(scan) {
 }
 
 // queued(): the scans waiting under the current pairing (store.queued);
-// hooks: {onResult(scan, result), onRefused(scan, message), onOffline(), onRevoked(), onOnline()}
+// hooks: {onResult(scan, result, clockOffsetSeconds), onRefused(scan, message), onOffline(), onRevoked(), onOnline()}
 // Returns {syncNow, probe}: probe() sends an empty batch, to learn whether the server is there (and this pairing still stands).
 export function makeSync(api, queued, hooks) {
   let running = null;
@@ -55,9 +55,10 @@ export function makeSync(api, queued, hooks) {
       }
       const byNonce = new Map(batch.map((scan) => [scan.nonce, scan]));
       const results = (reply.data && reply.data.results) || [];
+      const offset = Number(reply.data && reply.data.clock_offset_seconds) || 0; // server minus this device
       for (const result of results) {
         const scan = byNonce.get(result.nonce);
-        if (scan) await hooks.onResult(scan, result);
+        if (scan) await hooks.onResult(scan, result, offset);
       }
       const answered = results.map((r) => r.nonce).filter((n) => byNonce.has(n));
       await dequeue(answered);

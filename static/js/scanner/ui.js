@@ -10,7 +10,7 @@ export function fmt(template, values) {
 
 export function colourFor(result) {
   if (result === "ok") return "green";
-  if (result === "already_checked_in") return "amber";
+  if (result === "already_checked_in" || result === "unverified") return "amber"; // unverified: checked by the server at sync
   if (result === "undone") return "grey";
   return "red";
 }
@@ -117,6 +117,7 @@ export function makeUi(strings, page) {
       category.style.backgroundColor = person && person.category ? person.category.color : "";
       setText("result-note", verdict.note || "");
       $("undo").hidden = !verdict.undo;
+      $("undo").textContent = verdict.title === strings.out ? strings.undo_exit : strings.undo_checkin; // an exit's Undo undoes the exit
       panel.scrollIntoView({ block: "nearest" });
     },
     resetResult() {
@@ -130,7 +131,8 @@ export function makeUi(strings, page) {
     // A queued scan was sent and the server recorded `server` (a result code): the panel still showing it
     // no longer says it will be sent.
     sent(scan, server) {
-      if (!scan.nonce || $("result").dataset.nonce !== scan.nonce || $("result-note").textContent !== strings.checked_offline) return;
+      const waiting = [strings.checked_offline, strings.check_when_online];
+      if (!scan.nonce || $("result").dataset.nonce !== scan.nonce || !waiting.includes($("result-note").textContent)) return;
       setText("result-note", server === scan.local_result ? strings.sent : fmt(strings.sent_differs, { server: strings[server] || server }));
     },
     // Scans queued under a pairing the organizer ended: not counted; listed for the organizer to be told, until onClear(rows).
@@ -149,6 +151,13 @@ export function makeUi(strings, page) {
     },
     hideUndo() {
       $("undo").hidden = true;
+    },
+    showUndo() {
+      $("undo").hidden = false;
+    },
+    // Whether the verdict on the screen is still that of the scan with this nonce (an offline one).
+    showing(nonce) {
+      return Boolean(nonce) && $("result").dataset.nonce === nonce;
     },
     // results: roster entries with their mark (verdict.js searchMark); a cancelled one cannot be picked.
     renderSearch(results, message, onPick, truncated = false) {
