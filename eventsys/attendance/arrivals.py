@@ -9,8 +9,8 @@ What counts: check-ins that were not undone. "Arrived" is a confirmed registrati
 (direction in) at any checkpoint of the event; "expected" are the confirmed registrations. With a day
 chosen (two-day forums), arrivals, checkpoint counts and the not-arrived list count only that day's
 entries (a day on the event's clock), so on day 2 a delegate who came only on day 1 is not arrived.
-Checkpoint counts count only the expected there (confirmed, of a category the checkpoint admits), as
-the attendance reports do; who is inside counts every live check-in, whatever the registration's state.
+Checkpoint counts and who is inside count only the expected there (confirmed, of a category the
+checkpoint admits), as the attendance reports do: someone cancelled after entering is in neither.
 """
 from __future__ import annotations
 
@@ -190,12 +190,23 @@ def by_region(session: Session, event: Event, counts: list[GroupCount] | None = 
     return rows
 
 
+def expected_there() -> tuple:
+    """Conditions on a check-in joined with its registration: the registration is expected at its checkpoint
+    (confirmed, and of a category the checkpoint admits, or the checkpoint admits every category)."""
+    lists_categories = exists().where(checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id)
+    allowed = exists().where(
+        checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id, checkpoint_categories.c.category_id == Registration.category_id
+    )
+    return (Registration.state == RegistrationState.CONFIRMED, or_(~lists_categories, allowed))
+
+
 def _inside_balances(event: Event, checkpoint_ids: list[int]):
-    """Subquery: (checkpoint, registration) pairs with more live entries than exits: inside now."""
+    """Subquery: (checkpoint, registration) pairs of the expected there with more live entries than exits: inside now."""
     balance = func.sum(case((CheckIn.direction == Direction.IN, 1), else_=-1))
     return (
         select(CheckIn.checkpoint_id.label("checkpoint_id"), CheckIn.registration_id.label("registration_id"))
-        .where(*live_checkins(event, CheckIn.checkpoint_id.in_(checkpoint_ids)))
+        .join(Registration, Registration.id == CheckIn.registration_id)
+        .where(*live_checkins(event, CheckIn.checkpoint_id.in_(checkpoint_ids)), *expected_there())
         .group_by(CheckIn.checkpoint_id, CheckIn.registration_id)
         .having(balance > 0)
         .subquery("inside")
@@ -222,19 +233,11 @@ def checked_in_counts(session: Session, event: Event, day: date | None = None) -
     Someone who cancelled after checking in is not counted, so the checkpoint overview, this page
     and the attendance reports agree.
     """
-    lists_categories = exists().where(checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id)
-    allowed = exists().where(
-        checkpoint_categories.c.checkpoint_id == CheckIn.checkpoint_id, checkpoint_categories.c.category_id == Registration.category_id
-    )
     return dict(
         session.execute(
             select(CheckIn.checkpoint_id, func.count(func.distinct(CheckIn.registration_id)))
             .join(Registration, Registration.id == CheckIn.registration_id)
-            .where(
-                *live_checkins(event, CheckIn.direction == Direction.IN, *on_day(day, event.timezone)),
-                Registration.state == RegistrationState.CONFIRMED,
-                or_(~lists_categories, allowed),
-            )
+            .where(*live_checkins(event, CheckIn.direction == Direction.IN, *on_day(day, event.timezone)), *expected_there())
             .group_by(CheckIn.checkpoint_id)
         ).all()
     )

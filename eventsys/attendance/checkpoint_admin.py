@@ -4,6 +4,10 @@ A checkpoint given an agenda session with both times empty takes the session's w
 before it starts until it ends) once, when the session is chosen; times cleared later mean no
 limit. A checkpoint with check-ins is never deleted (its
 check-ins are the attendance record); closing its window stops it instead.
+
+Nor does its entry policy change: which entries a person has used is kept per policy (once, that
+day's, in or out), so a changed policy would not see the entries made under the old one and would
+let the same person in again. A new checkpoint with the other policy is the way.
 """
 from __future__ import annotations
 
@@ -116,6 +120,8 @@ def save_checkpoint(session: Session, event: Event, data: CheckpointData, checkp
     agenda_session = _agenda_session(session, event, data.session_id)
     categories = _categories(session, event, data.category_ids)
     policy = _policy(data.policy)
+    if checkpoint is not None and policy != checkpoint.policy and policy_locked(session, checkpoint):
+        raise RuleViolation(policy_locked_message(), "policy")
     opens_at, closes_at = data.opens_at, data.closes_at
     session_chosen = agenda_session is not None and (checkpoint is None or checkpoint.session_id != agenda_session.id)
     if session_chosen and opens_at is None and closes_at is None:
@@ -140,22 +146,49 @@ def save_checkpoint(session: Session, event: Event, data: CheckpointData, checkp
     return checkpoint
 
 
-def checkin_count(session: Session, checkpoint: Checkpoint) -> int:
-    """Check-ins recorded at the checkpoint, undone ones included: they are part of the log."""
-    return session.scalar(select(func.count(CheckIn.id)).where(CheckIn.checkpoint_id == checkpoint.id))
+def checkin_count(session: Session, checkpoint: Checkpoint) -> tuple[int, int]:
+    """Check-ins recorded at the checkpoint: (live ones, all with the undone ones, which are part of the log too)."""
+    live, recorded = session.execute(
+        select(func.count(CheckIn.id).filter(CheckIn.undone_at.is_(None)), func.count(CheckIn.id)).where(CheckIn.checkpoint_id == checkpoint.id)
+    ).one()
+    return live or 0, recorded or 0
+
+
+def policy_locked(session: Session, checkpoint: Checkpoint | None) -> bool:
+    """Whether anyone was ever checked in here (undone entries too: restoring one brings its entry back)."""
+    return checkpoint is not None and checkpoint.id is not None and checkin_count(session, checkpoint)[1] > 0
+
+
+def policy_locked_message() -> str:
+    return _(
+        "People have already been checked in here, so the entry policy cannot change: entries made under the old policy "
+        "would not count under the new one, and the same person could enter twice. To use another policy, add a new checkpoint."
+    )
+
+
+def deletion_refusal(session: Session, checkpoint: Checkpoint) -> str | None:
+    """Why the checkpoint cannot be deleted (the live check-ins counted), or None when it can."""
+    live, recorded = checkin_count(session, checkpoint)
+    if live:
+        return _(
+            "“%(name)s” has %(count)d check-ins and cannot be deleted: they are the attendance record. "
+            "To stop admitting people here, set its closing time instead.",
+            name=checkpoint.name,
+            count=live,
+        )
+    if recorded:
+        return _(
+            "“%(name)s” has only undone check-ins, but they are in the scan log and cannot be deleted with it. "
+            "To stop admitting people here, set its closing time instead.",
+            name=checkpoint.name,
+        )
+    return None
 
 
 def delete_checkpoint(session: Session, checkpoint: Checkpoint) -> None:
-    count = checkin_count(session, checkpoint)
-    if count:
-        raise RuleViolation(
-            _(
-                "“%(name)s” has %(count)d check-ins and cannot be deleted: they are the attendance record. "
-                "To stop admitting people here, set its closing time instead.",
-                name=checkpoint.name,
-                count=count,
-            )
-        )
+    refusal = deletion_refusal(session, checkpoint)
+    if refusal:
+        raise RuleViolation(refusal)
     session.delete(checkpoint)
     session.flush()
 

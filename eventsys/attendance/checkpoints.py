@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from eventsys.attendance.arrivals import expected_there
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction
 from eventsys.events.models import Event
 from eventsys.registration.models import Registration
@@ -28,13 +29,17 @@ def checkpoint_window(checkpoint: Checkpoint) -> tuple[datetime | None, datetime
 
 
 def inside_counts(session: Session, checkpoint: Checkpoint):
-    """Per registration: entries minus exits at the checkpoint (undone movements left out), as a subquery."""
+    """Per registration expected there: entries minus exits at the checkpoint (undone movements left out), as a subquery.
+
+    As the arrivals page and the reports count: someone cancelled after entering is not inside.
+    """
     return (
         select(
             CheckIn.registration_id.label("registration_id"),
             func.sum(case((CheckIn.direction == Direction.IN, 1), else_=-1)).label("balance"),
         )
-        .where(CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None))
+        .join(Registration, Registration.id == CheckIn.registration_id)
+        .where(CheckIn.checkpoint_id == checkpoint.id, CheckIn.undone_at.is_(None), *expected_there())
         .group_by(CheckIn.registration_id)
         .subquery()
     )

@@ -3,7 +3,6 @@ ticket at once, find people by name or desk code, check them in, show or print t
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -102,7 +101,7 @@ def walk_in_page(slug: str):
         data = walk_in.WalkInData(
             name=form.name.data, category_id=form.category_id.data, position=form.position.data or "",
             organization_id=form.organization_id.data or None, proposed_organization=form.proposed_organization.data or "",
-            email=form.email.data or "", phone=form.phone_e164, consent=form.consent.data, locale=str(get_locale()),
+            email=form.email.data or "", phone=form.phone_e164, consent=form.consent.data, locale=form.locale.data,
             another_person=another_person,
         )
         # The form's nonce is its identity: sent twice (Back and again, a double click), it registers once.

@@ -134,7 +134,7 @@ def _save_checkpoint(checkpoint=None):
             db.session.commit()
             flash(_("Checkpoint “%(name)s” saved.", name=saved.name), "success")
             return redirect(url_for(".index", slug=g.event.slug))
-    return _page("manage_checkpoint.html", form=form, checkpoint=checkpoint)
+    return _page("manage_checkpoint.html", form=form, checkpoint=checkpoint, policy_locked=checkpoint_admin.policy_locked(db.session, checkpoint))
 
 
 def _checkpoint_or_404(checkpoint_id: int):
@@ -166,7 +166,7 @@ def delete_checkpoint(slug: str, checkpoint_id: int):
         name = checkpoint.name
         _commit_flashing(lambda: checkpoint_admin.delete_checkpoint(db.session, checkpoint), _("Checkpoint “%(name)s” deleted.", name=name))
         return redirect(url_for(".index", slug=slug))
-    return _page("manage_checkpoint.html", checkpoint=checkpoint, deleting=form, checkins=checkpoint_admin.checkin_count(db.session, checkpoint))
+    return _page("manage_checkpoint.html", checkpoint=checkpoint, deleting=form, refusal=checkpoint_admin.deletion_refusal(db.session, checkpoint))
 
 
 @bp.get("/checkpoints/<int:checkpoint_id>/inside")

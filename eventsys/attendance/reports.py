@@ -3,7 +3,7 @@
 Per person: every confirmed registration, and anyone else with a live check-in (a registration
 cancelled after its holder came stays on the record), with the first arrival and the first entry
 at each checkpoint, one column per checkpoint; a checkpoint that admits once per day gets one column per
-day (each day of the event, and any other day someone entered there), so a delegate who came on both
+day (each day of the event it is open, and any other day someone entered there), so a delegate who came on both
 days of a forum shows both. Per session: each checkpoint with who may enter
 (confirmed registrations of its categories), who of them came, the share, and who is inside now.
 
@@ -12,7 +12,8 @@ checked in and cancelled since (or let in before their category was taken off th
 not counted there, so the share never passes 100 %; the per-person report keeps them, with their state.
 
 Times are naive datetimes on the event's clock (Excel shows them as they are); CSV cells that a
-spreadsheet would run as a formula are quoted the way the registrant export does it.
+spreadsheet would run as a formula are quoted the way the registrant export does it, and Excel
+cells are written as strings, which Excel never runs, so they need no quote.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from eventsys.attendance.arrivals import checked_in_counts, checkpoints_of, entered, event_days, inside_counts, live_checkins
 from eventsys.attendance.models import CheckIn, Checkpoint, Direction, EntryPolicy, checkpoint_categories
 from eventsys.core.tabular import safe_cell
-from eventsys.core.timezones import to_local, zone_abbreviation
+from eventsys.core.timezones import local_to_utc, to_local, zone_abbreviation
 from eventsys.events.models import AgendaSession, Event, Organization
 from eventsys.registration.models import STATE_LABELS, DelegateCategory, Registration, RegistrationState
 
@@ -80,13 +81,20 @@ def day_entry_times(session: Session, event: Event, checkpoint_ids: list[int]) -
     return times
 
 
-def _columns(checkpoints: list[Checkpoint], days: list[date], day_times: dict) -> list[tuple[Checkpoint, date | None]]:
-    """One column per checkpoint; a once-per-day one gets a column for each event day and each other day with entries."""
+def open_on(checkpoint: Checkpoint, day: date, zone: str) -> bool:
+    """Whether the checkpoint's window (None: no limit on that side) meets the day on the event's clock."""
+    start = local_to_utc(datetime.combine(day, time()), zone)
+    end = local_to_utc(datetime.combine(day + timedelta(days=1), time()), zone)
+    return (checkpoint.opens_at is None or checkpoint.opens_at < end) and (checkpoint.closes_at is None or checkpoint.closes_at > start)
+
+
+def _columns(checkpoints: list[Checkpoint], days: list[date], day_times: dict, zone: str) -> list[tuple[Checkpoint, date | None]]:
+    """One column per checkpoint; a once-per-day one gets a column for each event day it is open and each day with entries."""
     columns = []
     for c in checkpoints:
         if c.policy == EntryPolicy.ONCE_PER_DAY:
             seen = {day for (_registration_id, checkpoint_id, day) in day_times if checkpoint_id == c.id}
-            columns += [(c, day) for day in sorted(seen.union(days))]
+            columns += [(c, day) for day in sorted(seen.union(d for d in days if open_on(c, d, zone)))]
         else:
             columns.append((c, None))
     return columns
@@ -98,7 +106,7 @@ def people_report(session: Session, event: Event) -> Report:
     checkpoints = checkpoints_of(session, event)
     times = entry_times(session, event)
     day_times = day_entry_times(session, event, [c.id for c in checkpoints if c.policy == EntryPolicy.ONCE_PER_DAY])
-    columns = _columns(checkpoints, event_days(event), day_times)
+    columns = _columns(checkpoints, event_days(event), day_times, zone)
     first: dict[int, datetime] = {}
     for (registration_id, _checkpoint_id), at in times.items():
         if registration_id not in first or at < first[registration_id]:
@@ -234,9 +242,16 @@ def to_xlsx(report: Report) -> bytes:
     sheet = workbook.create_sheet(report.title[:31])
     for index, width in enumerate(report.widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+
+    def text(value: str) -> WriteOnlyCell:
+        """A string cell: "=Budi" stays a name, written as it is (no formula, no guarding apostrophe shown)."""
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+
     header = []
     for title in report.headers:
-        cell = WriteOnlyCell(sheet, value=safe_cell(title))
+        cell = text(title)
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
@@ -249,7 +264,7 @@ def to_xlsx(report: Report) -> bytes:
                 cell.number_format = XLSX_DATETIME_FORMAT
                 cells.append(cell)
             else:
-                cells.append(safe_cell(value) if isinstance(value, str) else value)
+                cells.append(text(value) if isinstance(value, str) else value)
         sheet.append(cells)
     out = io.BytesIO()
     workbook.save(out)

@@ -105,7 +105,7 @@ def _repeated(registration: Registration) -> WalkIn:
 
 
 def has_email(registration: Registration) -> bool:
-    return not registration.email.endswith("@" + NO_EMAIL_DOMAIN)
+    return registration.has_email
 
 
 def desk_categories(session: Session, event: Event, *, organizer: bool) -> list[DelegateCategory]:

@@ -29,6 +29,15 @@ STATE_LABELS = {
     RegistrationState.REJECTED: _l("Rejected"),
 }
 
+# Addresses under the reserved top-level domain .invalid (RFC 2606) are placeholders, never delivered:
+# the desk gives one to a walk-in without email, as the schema wants an address per registration.
+PLACEHOLDER_EMAIL_TLD = ".invalid"
+
+
+def deliverable(email: str | None) -> bool:
+    return bool(email) and not email.strip().lower().endswith(PLACEHOLDER_EMAIL_TLD)
+
+
 # States that hold a seat: capacity and quotas count these.
 HOLDING_STATES = (RegistrationState.PENDING, RegistrationState.CONFIRMED)
 
@@ -162,6 +171,11 @@ class Registration(db.Model):
     @property
     def organization_name(self) -> str:
         return self.organization.name if self.organization else (self.proposed_organization or "")
+
+    @property
+    def has_email(self) -> bool:
+        """False for a placeholder address (the desk's walk-ins without one): nothing is mailed there nor shown."""
+        return deliverable(self.email)
 
 
 class Answer(db.Model):

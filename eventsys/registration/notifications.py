@@ -131,14 +131,16 @@ def _live_ticket(session: Session, registration: Registration) -> Ticket | None:
 
 
 def notify(session: Session, registration: Registration, kind: str, *, reason: str = "",
-           link_secret: str | None = None) -> OutboxMessage:
-    """Queue the mail of `kind` for the registrant, in their language.
+           link_secret: str | None = None) -> OutboxMessage | None:
+    """Queue the mail of `kind` for the registrant, in their language; None when they have no email (a placeholder).
 
     Mail with the personal link needs its secret; only a hash is stored, so without `link_secret`
     a new one is made (the older link stops working: each mail carries the current link).
     """
     if kind not in REGISTRATION_KINDS:
         raise ValueError(f"unknown mail kind: {kind}")
+    if not registration.has_email:  # every mail to a registrant comes here: none goes to a placeholder
+        return None
     event = registration.event
     manage_url = ticket_url = None
     attachments: list[MailAttachment] = []

@@ -187,7 +187,7 @@ def export_rows(session: Session, event: Event, filters: RegistrantFilters) -> I
     for r in session.scalars(query):
         ticket = r.ticket if r.ticket is not None and r.ticket.revoked_at is None else None
         yield [
-            r.name, r.position, r.organization_name, r.category.name, r.email, r.phone or "", r.nip or "",
+            r.name, r.position, r.organization_name, r.category.name, r.email if r.has_email else "", r.phone or "", r.nip or "",
             str(STATE_LABELS[r.state]), r.state_reason, _sessions_text(r),
             to_local(r.created_at, event.timezone).replace(tzinfo=None, microsecond=0), ticket.code if ticket else "",
         ]

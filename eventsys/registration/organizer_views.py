@@ -180,7 +180,10 @@ def cancel(slug: str, registration_id: int):
             attach_to_form(form, violation)
         else:
             db.session.commit()
-            flash(_("The registration is cancelled and the registrant is told. A freed seat goes to the waiting list."), "success")
+            if registration.has_email:
+                flash(_("The registration is cancelled and the registrant is told. A freed seat goes to the waiting list."), "success")
+            else:
+                flash(_("The registration is cancelled; it has no email address, so nobody was told by mail. A freed seat goes to the waiting list."), "success")
             return redirect(url_for(".detail", slug=slug, registration_id=registration.id))
     return _detail(registration, cancel_form=form)
 
@@ -197,7 +200,10 @@ def resend(slug: str, registration_id: int):
             flash(violation.message, "error")
         else:
             db.session.commit()
-            flash(_("A new ticket is on its way to %(email)s. The previous QR code no longer works.", email=registration.email), "success")
+            if registration.has_email:
+                flash(_("A new ticket is on its way to %(email)s. The previous QR code no longer works.", email=registration.email), "success")
+            else:
+                flash(_("A new ticket is made; there is no email address to send it to: print it at the desk. The previous QR code no longer works."), "success")
     return redirect(url_for(".detail", slug=slug, registration_id=registration.id))
 
 

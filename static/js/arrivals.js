@@ -61,36 +61,41 @@
     if (bar) { bar.value = totals.arrived; bar.max = totals.expected || 1; }
   }
 
-  function niceMax(value) {
-    if (value <= 5) { return 5; }
-    var step = Math.pow(10, Math.floor(Math.log10(value)));
-    var candidates = [1, 2, 2.5, 5, 10];
-    for (var i = 0; i < candidates.length; i++) {
-      if (candidates[i] * step >= value) { return candidates[i] * step; }
-    }
-    return 10 * step;
+  // The y axis counts people: whole-number steps (1, 2, 5, 10, 20, 25, 50, …), at most about 5 of them.
+  function yTicks(value) {
+    var rough = Math.max(1, value / 5), power = Math.pow(10, Math.floor(Math.log10(rough))), step = 10 * power;
+    [1, 2, 2.5, 5, 10].some(function (c) { if (c * power >= rough && Number.isInteger(c * power)) { step = c * power; return true; } return false; });
+    var count = Math.max(1, Math.ceil(value / step));
+    return { step: step, count: count, max: step * count };
   }
+
+  var FONT = 13;  // px: the chart is drawn at the size it is shown (one unit a pixel), so the labels stay readable on a phone
+  var lastBuckets = null;
 
   function renderChart(buckets) {
     var chart = document.getElementById("arrivals-chart");
     if (!chart) { return; }
-    var width = 800, height = 260, left = 44, right = 10, top = 12, bottom = 46;
+    lastBuckets = buckets;
+    var width = Math.max(280, Math.round(chart.getBoundingClientRect().width) || 800), height = 260;
+    var left = 40, right = 10, top = 12, bottom = 46;
+    chart.setAttribute("viewBox", "0 0 " + width + " " + height);
     var plotW = width - left - right, plotH = height - top - bottom;
     var nodes = [];
     if (!buckets.length) {
-      nodes.push(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", fill: "#666", "font-size": 14 }, text.chart_empty));
+      nodes.push(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", fill: "#666", "font-size": FONT + 1 }, text.chart_empty));
       chart.replaceChildren.apply(chart, nodes);
       return;
     }
-    var max = niceMax(Math.max.apply(null, buckets.map(function (b) { return b.count; })));
-    for (var g = 0; g <= 4; g++) {
-      var value = max * g / 4, y = top + plotH - plotH * g / 4;
+    var ticks = yTicks(Math.max.apply(null, buckets.map(function (b) { return b.count; })));
+    var max = ticks.max;
+    for (var g = 0; g <= ticks.count; g++) {
+      var y = top + plotH - plotH * g / ticks.count;
       nodes.push(svg("line", { x1: left, x2: width - right, y1: y, y2: y, stroke: "#e3e6ea" }));
-      nodes.push(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", fill: "#555", "font-size": 11 }, Math.round(value * 10) / 10));
+      nodes.push(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", fill: "#555", "font-size": FONT, "data-tick": ticks.step * g }, String(ticks.step * g)));
     }
     var slot = plotW / buckets.length;
     var barW = Math.max(1, slot * 0.8);
-    var every = Math.max(1, Math.ceil(buckets.length / 12));
+    var every = Math.max(1, Math.ceil(buckets.length / Math.max(2, Math.floor(plotW / 52))));  // a time label is about 40 px wide
     var previousDate = null;
     buckets.forEach(function (b, i) {
       var h = plotH * b.count / max;
@@ -99,10 +104,12 @@
       bar.appendChild(svg("title", {}, b.date + " " + b.label + ": " + b.count));
       nodes.push(bar);
       if (i % every === 0) {
-        nodes.push(svg("text", { x: (left + i * slot + slot / 2).toFixed(2), y: top + plotH + 16, "text-anchor": "middle", fill: "#555", "font-size": 11 }, b.label));
+        nodes.push(svg("text", { x: (left + i * slot + slot / 2).toFixed(2), y: top + plotH + 18, "text-anchor": "middle", fill: "#555", "font-size": FONT }, b.label));
       }
       if (b.date !== previousDate) {
-        nodes.push(svg("text", { x: (left + i * slot).toFixed(2), y: top + plotH + 34, fill: "#333", "font-size": 11 }, b.date));
+        var dateX = left + i * slot, atEnd = dateX > width - right - 7 * FONT;  // a date is about 6.5 font sizes wide: kept inside
+        nodes.push(svg("text", { x: (atEnd ? width - right : dateX).toFixed(2), y: top + plotH + 38, fill: "#333", "font-size": FONT,
+                                 "text-anchor": atEnd ? "end" : "start" }, b.date));
         previousDate = b.date;
       }
     });
@@ -223,6 +230,12 @@
     });
   }
   root.querySelectorAll('[data-role="filter-button"]').forEach(function (button) { button.hidden = true; });  // choices apply at once
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {  // drawn at its shown size: drawn again when that changes (a phone turned)
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { if (lastBuckets) { renderChart(lastBuckets); } }, 200);
+  });
 
   renderChart(data.buckets);
   timer = setTimeout(poll, interval);

@@ -36,13 +36,16 @@ export async function judgeOffline(state, scan, checkpoint, entry, libraryUrl) {
   if (!target) {
     const claims = decodeToken(scan.code.toUpperCase());
     if (claims) {
-      const genuine = claims.version === 1 && claims.eventId === state.data.event.id &&
-        (await verifySignature(state.publicKey, claims, libraryUrl));
+      // A ticket of another event: the server names it; offline only its key is missing, not the fact.
+      if (claims.version === 1 && claims.eventId !== state.data.event.id) return { result: "not_allowed_here", otherEvent: true };
+      const genuine = claims.version === 1 && (await verifySignature(state.publicKey, claims, libraryUrl));
       if (!genuine) return { result: "invalid_signature" };
       target = { claims };
     } else {
-      const found = state.index.byCode.get(normalizeDeskCode(scan.code));
-      if (!found) return { result: "unknown" };
+      const deskCode = normalizeDeskCode(scan.code);
+      const found = state.index.byCode.get(deskCode);
+      // A well-formed desk code not in the list may belong to someone registered since the last sync: the server decides.
+      if (!found) return { result: deskCode ? "unverified" : "unknown" };
       target = { entry: found };
     }
   }
@@ -54,6 +57,8 @@ export async function judgeOffline(state, scan, checkpoint, entry, libraryUrl) {
 export function offlineShown(verdict, scan, index, strings, formatWhen) {
   const { nonce } = scan;
   if (verdict.result === null) return { result: "error", title: strings.no_data, note: strings.checked_offline, nonce };
+  if (verdict.otherEvent) return { result: verdict.result, note: strings.other_event, nonce };
+  if (verdict.result === "unverified") return { result: "unverified", title: strings.unverified, note: strings.check_when_online, nonce };
   const { entry, previous } = verdict;
   let note = strings.checked_offline;
   if (previous) {
