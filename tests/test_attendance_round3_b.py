@@ -21,7 +21,7 @@ from eventsys.registration import tickets
 from eventsys.registration.models import Registration, RegistrationState
 from tests.conftest import utc
 from tests.desk_helpers import category, desk, flashes, registrations, walk_in_form
-from tests.helpers import field_errors, fresh, text, tr
+from tests.helpers import field_errors, fresh, text, tr, trn
 
 
 def base(event) -> str:
@@ -191,8 +191,14 @@ def test_the_deletion_refusal_counts_only_live_check_ins(app, organizer_web, mak
     undone = scan(event, door, kamil, utc(2017, 11, 15, 2, 1)).checkin
     scanning.undo_checkin(db.session, db.session.get(CheckIn, undone.id), reason="salah orang")
     db.session.commit()
-    message = tr(app, "“%(name)s” has %(count)d check-ins and cannot be deleted: they are the attendance record. "
-                      "To stop admitting people here, set its closing time instead.", name="Pintu masuk", count=1)
+    message = trn(app, "“%(name)s” has %(num)d check-in and cannot be deleted: it is the attendance record. "
+                       "To stop admitting people here, set its closing time instead.",
+                  "“%(name)s” has %(num)d check-ins and cannot be deleted: they are the attendance record. "
+                  "To stop admitting people here, set its closing time instead.", 1, name="Pintu masuk")
+    assert "1 check-in and" in trn(app, "“%(name)s” has %(num)d check-in and cannot be deleted: it is the attendance record. "
+                                        "To stop admitting people here, set its closing time instead.",
+                                   "“%(name)s” has %(num)d check-ins and cannot be deleted: they are the attendance record. "
+                                   "To stop admitting people here, set its closing time instead.", 1, locale="en", name="Pintu masuk")
     assert message in flashes(web.post(f"{base(event)}/checkpoints/{door.id}/delete", data={"confirm": "y"}, follow_redirects=True))
     assert unescape(message) in unescape(text(web.get(f"{base(event)}/checkpoints/{door.id}/delete")))
     # Only undone ones: still not deleted (they are in the scan log), and the message does not say "0 check-ins".

@@ -14,7 +14,7 @@ from eventsys.core.db import utcnow
 from eventsys.extensions import db
 from eventsys.registration.models import DelegateCategory
 from tests.conftest import utc
-from tests.helpers import field_errors, fresh, sign_in, text, tr
+from tests.helpers import field_errors, fresh, sign_in, text, tr, trn
 
 
 def base(event) -> str:
@@ -166,11 +166,13 @@ def test_a_checkpoint_with_checkins_is_not_deleted_but_an_unused_one_is(app, org
     registration, _ = make_registration(event)
     assert admit(event, used, registration).result == "ok"
     refused = web.post(f"{base(event)}/checkpoints/{used.id}/delete", follow_redirects=True)
-    message = tr(
+    message = trn(
         app,
-        "“%(name)s” has %(count)d check-ins and cannot be deleted: they are the attendance record. "
+        "“%(name)s” has %(num)d check-in and cannot be deleted: it is the attendance record. "
         "To stop admitting people here, set its closing time instead.",
-        name="Pintu masuk", count=1,
+        "“%(name)s” has %(num)d check-ins and cannot be deleted: they are the attendance record. "
+        "To stop admitting people here, set its closing time instead.",
+        1, name="Pintu masuk",
     )
     assert message in flashes(refused)
     web.post(f"{base(event)}/checkpoints/{unused.id}/delete", data={"confirm": "y"})

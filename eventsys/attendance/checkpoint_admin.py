@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -170,11 +171,13 @@ def deletion_refusal(session: Session, checkpoint: Checkpoint) -> str | None:
     """Why the checkpoint cannot be deleted (the live check-ins counted), or None when it can."""
     live, recorded = checkin_count(session, checkpoint)
     if live:
-        return _(
-            "“%(name)s” has %(count)d check-ins and cannot be deleted: they are the attendance record. "
+        return ngettext(
+            "“%(name)s” has %(num)d check-in and cannot be deleted: it is the attendance record. "
             "To stop admitting people here, set its closing time instead.",
+            "“%(name)s” has %(num)d check-ins and cannot be deleted: they are the attendance record. "
+            "To stop admitting people here, set its closing time instead.",
+            live,
             name=checkpoint.name,
-            count=live,
         )
     if recorded:
         return _(
