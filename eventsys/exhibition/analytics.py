@@ -1,7 +1,9 @@
 """Exhibition analytics: views and unique visitors per booth and per item, confirmed votes, top booths, CSV.
 
-A booth's page views are its Visit rows without an item; an item's views are the rows naming it; a
-booth's unique visitors count each visitor hash once over its page and all its items. Only confirmed
+A booth's page views are its Visit rows that are not item views; an item's views are the rows naming it;
+the views of a deleted item stay item views of its booth and of the event (their media_id is cleared) and
+are listed per booth as "Deleted items". A booth's unique visitors count each visitor hash once over its
+page and all its items. Only confirmed
 votes count. Every figure comes from a grouped query, so a report takes the same number of queries
 for 10 booths or 500 (a test holds that).
 """
@@ -40,12 +42,14 @@ class BoothStats:
 
 @dataclass
 class ItemStats:
-    media_id: int
+    """One item's figures; media_id, kind and state None for the views of a booth's (or the stage's) deleted items."""
+
+    media_id: int | None
     booth_id: int | None
     booth_name: str
     title: str
-    kind: MediaKind
-    state: MediaState
+    kind: MediaKind | None
+    state: MediaState | None
     views: int = 0
     unique_visitors: int = 0
     last_view: datetime | None = None
@@ -95,8 +99,8 @@ def report(session: Session, event: Event, booth_id: int | None = None) -> Repor
 
     for row in session.execute(
         select(scoped.c.booth_id,
-               func.count(case((scoped.c.media_id.is_(None), 1))).label("page_views"),
-               func.count(case((scoped.c.media_id.is_not(None), 1))).label("item_views"),
+               func.count(case((scoped.c.item_view.is_(False), 1))).label("page_views"),
+               func.count(case((scoped.c.item_view.is_(True), 1))).label("item_views"),
                func.count(distinct(scoped.c.visitor)).label("unique_visitors"),
                func.max(scoped.c.created_at).label("last"))
         .where(scoped.c.booth_id.is_not(None)).group_by(scoped.c.booth_id)
@@ -131,19 +135,32 @@ def report(session: Session, event: Event, booth_id: int | None = None) -> Repor
                   r.views or 0, r.uniques or 0, _aware(r.last))
         for r in session.execute(items_query)
     ]
+    items += _deleted_items(session, scoped, booths)
 
     days = [(r.day, r.views, r.uniques) for r in session.execute(
         select(scoped.c.day, func.count().label("views"), func.count(distinct(scoped.c.visitor)).label("uniques"))
         .group_by(scoped.c.day).order_by(scoped.c.day)
     )]
     totals = session.execute(select(
-        func.count(case((scoped.c.media_id.is_(None), 1))), func.count(case((scoped.c.media_id.is_not(None), 1))),
+        func.count(case((scoped.c.item_view.is_(False), 1))), func.count(case((scoped.c.item_view.is_(True), 1))),
         func.count(distinct(scoped.c.visitor)),
     )).one()
     return Report(
         booths=list(booths.values()), items=items, days=days, page_views=totals[0] or 0, item_views=totals[1] or 0,
         unique_visitors=totals[2] or 0, votes=sum(b.votes for b in booths.values()),
     )
+
+
+def _deleted_items(session: Session, scoped, booths: dict[int, BoothStats]) -> list[ItemStats]:
+    """The views of items since deleted, one row per booth (and one for the stage), after the items still there."""
+    rows = session.execute(
+        select(scoped.c.booth_id, func.count().label("views"), func.count(distinct(scoped.c.visitor)).label("uniques"),
+               func.max(scoped.c.created_at).label("last"))
+        .where(scoped.c.item_view.is_(True), scoped.c.media_id.is_(None)).group_by(scoped.c.booth_id)
+    )
+    found = [ItemStats(None, r.booth_id, booths[r.booth_id].name if r.booth_id in booths else _("Stage"), _("Deleted items"),
+                       None, None, r.views, r.uniques, _aware(r.last)) for r in rows]
+    return sorted(found, key=lambda i: (-i.views, i.booth_name.lower()))
 
 
 # CSV
@@ -173,6 +190,6 @@ def booths_csv(data: Report, event: Event) -> bytes:
 def items_csv(data: Report, event: Event) -> bytes:
     zone = event.timezone
     rows = [[_("Booth"), _("Item"), _("Kind"), _("State"), _("Views"), _("Unique visitors"), _("Last view (%(zone)s)", zone=zone_abbreviation(zone))]]
-    rows += [[i.booth_name, i.title, str(MEDIA_KIND_LABELS[i.kind]), str(MEDIA_STATE_LABELS[i.state]), i.views, i.unique_visitors,
-              _when(i.last_view, zone)] for i in data.items]  # the page's language, like the headers
+    rows += [[i.booth_name, i.title, str(MEDIA_KIND_LABELS[i.kind]) if i.kind else "", str(MEDIA_STATE_LABELS[i.state]) if i.state else "",
+              i.views, i.unique_visitors, _when(i.last_view, zone)] for i in data.items]  # the page's language, like the headers
     return _csv(rows)

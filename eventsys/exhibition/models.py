@@ -63,6 +63,8 @@ MEDIA_PROBLEMS = {
                      "For every visitor, export it as MP4 (H.264); on an iPhone choose Settings › Camera › Formats › Most Compatible."),
 }
 
+DIMENSION_ORDER = list(Dimension)  # Governance, Branding, Economy, Living, Society, Environment
+
 media_kind_enum = string_enum(MediaKind, "media_kind", length=12)
 media_state_enum = string_enum(MediaState, "media_state", length=12)
 
@@ -128,7 +130,8 @@ class Booth(db.Model):
 
     @property
     def dimension_values(self) -> list[Dimension]:
-        return [d.dimension for d in self.dimensions]
+        """The booth's dimensions in the programme's official order (the Dimension enum's), as filters and forms list them."""
+        return sorted((d.dimension for d in self.dimensions), key=DIMENSION_ORDER.index)
 
 
 class BoothDimension(db.Model):
@@ -239,9 +242,16 @@ class Upload(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Visit(db.Model):
-    """A visitor opened a booth page (media_id None) or played / opened one item.
+def _is_item_view(context) -> bool:
+    """A row written without `item_view` is an item view when it names an item."""
+    return context.get_current_parameters().get("media_id") is not None
 
+
+class Visit(db.Model):
+    """A visitor opened a booth page or played / opened one item (`item_view`).
+
+    `media_id` names the item while it exists; deleting the item clears it (SET NULL), so its past views
+    stay counted as item views of the booth and the event (`item_view` still says what they were).
     `visitor` is a keyed hash of a random first-party cookie, never an address or a name, so unique
     visitors can be counted without knowing who they are. `day` is the date in the event's zone.
     """
@@ -255,7 +265,8 @@ class Visit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("exhibition_booths.id", ondelete="CASCADE"))
-    media_id: Mapped[int | None] = mapped_column(ForeignKey("exhibition_media.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("exhibition_media.id", ondelete="SET NULL"), index=True)
+    item_view: Mapped[bool] = mapped_column(default=_is_item_view)  # False: a view of the booth page
     visitor: Mapped[str] = mapped_column(String(64))
     day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the event's zone
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -50,7 +50,7 @@ def record_view(connection: Connection | Session, event_id: int, zone: str, visi
     failing to upgrade the page's read transaction, and a lost view never costs the visitor the page.
     """
     now = now or utcnow()
-    values = {"event_id": event_id, "booth_id": booth_id, "media_id": media_id, "visitor": visitor,
+    values = {"event_id": event_id, "booth_id": booth_id, "media_id": media_id, "item_view": media_id is not None, "visitor": visitor,
               "day": to_local(now, zone).date().isoformat(), "created_at": now}
     connection.execute(insert(Visit).values(**values))
     return values
