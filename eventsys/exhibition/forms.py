@@ -1,6 +1,15 @@
 """Forms of the organizer's exhibition pages; the domain checks live in setup.py and moderation.py."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateTimeLocalField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from eventsys.core.form_base import DATETIME_FORMATS, FIRST_YEAR, LAST_YEAR, BaseForm, MultiCheckboxField, choice_id
@@ -66,6 +75,7 @@ class BoothEditForm(BoothForm):
     organization_id = None
     name = StringField(_l("Booth name"), filters=[_strip],
                        validators=[InputRequired(message=_l("Enter the booth's name.")), Length(max=200)])
+    version = HiddenField()  # the fingerprint of what the page showed (setup.booth_version)
 
 
 class ExhibitorInvitationForm(BaseForm):

@@ -24,6 +24,7 @@ from eventsys.exhibition.forms import (
     SettingsForm,
 )
 from eventsys.exhibition.models import MediaState
+from eventsys.exhibition.portal_views import overtaken
 from eventsys.extensions import db
 
 bp = Blueprint("exhibition_manage_views", __name__, url_prefix="/manage/<slug>/exhibition")
@@ -180,8 +181,8 @@ def booths(slug: str):
                  media_counts=setup.media_counts(db.session, event), delete_form=ConfirmForm())
 
 
-def _booth_page(booth, form, invite_form, link=None, status=200):
-    return _page("manage_booth.html", status=status, booth=booth, form=form, invite_form=invite_form, link=link,
+def _booth_page(booth, form, invite_form, link=None, status=200, conflict=False):
+    return _page("manage_booth.html", status=status, booth=booth, form=form, invite_form=invite_form, link=link, conflict=conflict,
                  exhibitors=setup.exhibitors_of(db.session, booth), invitations=setup.open_invitations_of(db.session, booth),
                  media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=TickToConfirmForm(formdata=None))
 
@@ -192,6 +193,7 @@ def _booth_form(booth, submitted: bool = False) -> BoothEditForm:
         form = BoothEditForm(formdata=None, obj=booth)
         form.dimensions.data = [d.value for d in booth.dimension_values]
         form.pavilion_id.data = booth.pavilion_id or 0
+        form.version.data = setup.booth_version(booth)
     else:
         form = BoothEditForm()
     form.pavilion_id.choices = _pavilion_choices()
@@ -204,17 +206,20 @@ def edit_booth(slug: str, booth_id: int):
     booth = _booth_or_404(booth_id)
     form = _booth_form(booth, submitted=request.method == "POST")
     if form.validate_on_submit() and commit_or_attach(form, lambda: setup.update_booth(
-            db.session, booth, name=form.name.data, pavilion_id=form.pavilion_id.data, dimensions=form.dimensions.data)):
+            db.session, booth, name=form.name.data, pavilion_id=form.pavilion_id.data, dimensions=form.dimensions.data,
+            version=form.version.data)):
         flash(_("Changes saved."), "success")
         return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id))
+    conflict = False
     if form.errors:
         booth = _booth_or_404(booth_id)  # rolled back: show what is stored beside the refused form
+        conflict = overtaken(form, setup.booth_version(booth))  # then it takes the new version: saving again overwrites
     link = None
     if request.method == "GET":
         sent = session.pop(_SENT_LINK, None)  # the link of the invitation just made, shown once after its redirect
         link = sent["link"] if isinstance(sent, dict) and sent.get("booth") == booth.id else None
     return _booth_page(booth, form, ExhibitorInvitationForm(formdata=None, prefix="invite"), link=link,
-                       status=400 if form.errors else 200)
+                       status=400 if form.errors else 200, conflict=conflict)
 
 
 @bp.post("/booths/<int:booth_id>/delete")
@@ -302,6 +307,8 @@ def approve(slug: str, media_id: int):
     if form.validate_on_submit() and commit_or_attach(form, lambda: changed.append(moderation.approve(db.session, item, current_user, seen))):
         if changed[0]:
             flash(_("Approved: %(title)s. The exhibitor is told by email.", title=item.title), "success")
+        elif changed[0] == 0:  # nobody to tell: your own upload, or a booth without exhibitor accounts yet
+            flash(_("Approved: %(title)s. No email was sent: there is no one to tell.", title=item.title), "success")
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
     _flash_problems(form)
     return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
@@ -317,6 +324,8 @@ def reject(slug: str, media_id: int):
             form, lambda: changed.append(moderation.reject(db.session, item, current_user, form.reason.data))):
         if changed[0]:
             flash(_("Rejected: %(title)s. The exhibitor is told why by email.", title=item.title), "success")
+        elif changed[0] == 0:
+            flash(_("Rejected: %(title)s. No email was sent: there is no one to tell.", title=item.title), "success")
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
     if _flash_problems(form):  # about the item, not the reason: nothing to show beside the field
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))

@@ -71,8 +71,8 @@ def seen_as(item: MediaItem) -> str:
     return fingerprint([item.title, item.description, item.file_key, item.external_url])
 
 
-def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None = None) -> bool:
-    """Approve (also a rejected item). Returns False when it already was approved: nothing changes, nobody is mailed.
+def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None = None) -> int | None:
+    """Approve (also a rejected item); returns how many were mailed, None when it already was approved (nothing changes).
 
     `seen` is `seen_as(item)` as the moderator's page showed it: when the exhibitor changed the item since,
     the approval is refused, so text nobody reviewed never goes public.
@@ -82,15 +82,17 @@ def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None 
         raise RuleViolation(_("The exhibitor changed “%(title)s” after you opened this page. Look at it again before you approve it.",
                               title=item.title))
     if item.state == MediaState.APPROVED:
-        return False
+        return None
     item.state, item.reject_reason = MediaState.APPROVED, ""
     item.reviewed_by_id, item.reviewed_at = reviewer.id, utcnow()
-    notify(session, item)
-    return True
+    return notify(session, item, reviewer)
 
 
-def reject(session: Session, item: MediaItem, reviewer: User, reason: str) -> bool:
-    """Reject (also an approved item, which leaves the hall) with a reason the exhibitor reads."""
+def reject(session: Session, item: MediaItem, reviewer: User, reason: str) -> int | None:
+    """Reject (also an approved item, which leaves the hall) with a reason the exhibitor reads.
+
+    Returns how many were mailed, None when it already was rejected for this reason (nothing changes).
+    """
     _check_decidable(item)
     reason = (reason or "").strip()
     if not reason:
@@ -98,18 +100,21 @@ def reject(session: Session, item: MediaItem, reviewer: User, reason: str) -> bo
     if len(reason) > MAX_REASON:
         raise RuleViolation(_("The reason is too long: at most %(max)d characters.", max=MAX_REASON), "reason")
     if item.state == MediaState.REJECTED and item.reject_reason == reason:
-        return False
+        return None
     item.state, item.reject_reason = MediaState.REJECTED, reason
     item.reviewed_by_id, item.reviewed_at = reviewer.id, utcnow()
-    notify(session, item)
-    return True
+    return notify(session, item, reviewer)
 
 
 # Mail
 
 
-def recipients(session: Session, item: MediaItem) -> list[User]:
-    """The booth's exhibitors; for a stage item, whoever uploaded it. Each address once."""
+def recipients(session: Session, item: MediaItem, reviewer: User | None = None) -> list[User]:
+    """The booth's exhibitors; for a stage item, whoever uploaded it. Each address once.
+
+    Never the reviewer: an organizer deciding on its own upload (a stage video, an item added to a booth)
+    or on its own booth's item already knows the decision.
+    """
     users: list[User] = []
     if item.booth is not None:
         roles = exhibitor_roles(session, item.booth.event, item.booth.organization_id)
@@ -120,7 +125,7 @@ def recipients(session: Session, item: MediaItem) -> list[User]:
         users = [uploader] if uploader is not None else []
     seen, unique = set(), []
     for user in users:
-        if user.is_active_account and user.email not in seen:
+        if user.is_active_account and user.email not in seen and (reviewer is None or user.id != reviewer.id):
             seen.add(user.email)
             unique.append(user)
     return unique
@@ -146,8 +151,8 @@ def opening_facts(session: Session, event: Event) -> dict:
     return opening_lines(exhibition, event)
 
 
-def notify(session: Session, item: MediaItem) -> int:
-    """Queue the decision's mail to each recipient in their own language; returns how many were queued."""
+def notify(session: Session, item: MediaItem, reviewer: User | None = None) -> int:
+    """Queue the decision's mail to each recipient (never the reviewer) in their own language; returns how many were queued."""
     event = session.get(Event, item.event_id)
     approved = item.state == MediaState.APPROVED
     if item.booth is not None:
@@ -155,7 +160,7 @@ def notify(session: Session, item: MediaItem) -> int:
     else:
         link = _path("exhibition_upload_views.stage", slug=event.slug)
     sent = 0
-    for user in recipients(session, item):
+    for user in recipients(session, item, reviewer):
         lang = user.locale if user.locale in LANGUAGES else current_app.config.get("BABEL_DEFAULT_LOCALE", "id")
         with force_locale(lang):
             subject = (_("Approved: %(title)s", title=item.title) if approved

@@ -26,7 +26,8 @@ from eventsys.core.rules import RuleViolation
 from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event, Organization
 from eventsys.exhibition.models import Booth, BoothDimension, Exhibition, MediaItem, MediaState, Pavilion
-from eventsys.exhibition.services import exhibition_for
+from eventsys.exhibition.portal import _check_version, _lock  # one edit-conflict rule for the portal and these pages
+from eventsys.exhibition.services import exhibition_for, fingerprint
 
 MAX_VIDEO_MB = 5000
 MAX_POSTER_MB = 200
@@ -201,13 +202,30 @@ def create_booth(session: Session, event: Event, organization_id: int | None, *,
     return booth
 
 
-def update_booth(session: Session, booth: Booth, *, name: str, pavilion_id: int | None, dimensions) -> Booth:
-    name = " ".join((name or "").split())
+def booth_version(booth: Booth) -> str:
+    """What the organizer's booth form edits (name, pavilion, dimensions), as its page showed it."""
+    return fingerprint([booth.name, booth.pavilion_id] + sorted(booth.dimension_values))
+
+
+def update_booth(session: Session, booth: Booth, *, name: str, pavilion_id: int | None, dimensions,
+                 version: str | None = None) -> Booth:
+    """Save name, pavilion and dimensions; `version` is `booth_version` as the form's page showed it (None: not checked).
+
+    A save from a page someone else's save (another organizer, or the exhibitor in the portal) has
+    overtaken is refused; the same save sent twice (a double click) passes.
+    """
+    name = " ".join((name or "").split())[:200]
     if not name:
         raise RuleViolation(_("Enter the booth's name."), "name")
-    booth.pavilion_id = _pavilion_id(session, booth.event, pavilion_id)
+    pavilion_id = _pavilion_id(session, booth.event, pavilion_id)
     chosen = _dimensions(dimensions)
-    booth.name = name[:200]
+    if version is not None:
+        _lock(session, booth)
+        session.expire(booth, ["dimensions"])
+        _check_version(version, booth_version(booth), fingerprint([name, pavilion_id] + sorted(chosen)),
+                       _("Someone else saved this booth after you opened the page. Their version is shown below; "
+                         "your text is kept in the form, so compare the two and save again to keep yours."))
+    booth.pavilion_id, booth.name = pavilion_id, name
     kept = [d for d in booth.dimensions if d.dimension in chosen]
     booth.dimensions = kept + [BoothDimension(dimension=d) for d in chosen if d not in {k.dimension for k in kept}]
     return booth
