@@ -23,7 +23,7 @@ from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event
 from eventsys.exhibition import services
 from eventsys.exhibition.models import Booth, BoothDimension, Exhibition, MediaItem, MediaKind, MediaState, QuickWin
-from eventsys.exhibition.services import fingerprint
+from eventsys.exhibition.services import check_version, fingerprint, lock_for_edit
 
 MB = 1024 * 1024
 LOGO_MAX_BYTES = 5 * MB
@@ -88,25 +88,6 @@ def web_address(value: str, *, field_name: str, max_length: int = URL_MAX) -> st
     return value
 
 
-# Two people editing the same thing: each form carries a fingerprint of what its page showed
-
-
-class EditConflict(RuleViolation):
-    """Someone else saved this after the form was opened; nothing of this save is stored."""
-
-
-def _lock(session: Session, row) -> None:
-    """Re-read the row under a write lock, so two saves at the same moment take turns (SQLite writes one at a time)."""
-    model = type(row)
-    session.execute(select(model).where(model.id == row.id).with_for_update().execution_options(populate_existing=True))
-
-
-def _check_version(seen: str | None, stored: str, wanted: str, message: str) -> None:
-    """Refuse a save from a page opened before someone else's save; repeating the same save (a double click) passes."""
-    if seen and seen != stored and wanted != stored:
-        raise EditConflict(message)
-
-
 # The booth
 
 BOOTH_FIELDS = ("name", "tagline", "description", "contact_name", "contact_email", "contact_phone", "website")
@@ -139,9 +120,9 @@ def update_booth(session: Session, user, booth: Booth, details: BoothDetails, ve
     values["website"] = web_address(details.website, field_name="website", max_length=WEBSITE_MAX)
     wanted = {Dimension(d) for d in details.dimensions}
     if version is not None:
-        _lock(session, booth)
+        lock_for_edit(session, booth)
         session.expire(booth, ["dimensions"])
-        _check_version(version, booth_version(booth), fingerprint([values[key] for key in BOOTH_FIELDS] + sorted(wanted)),
+        check_version(version, booth_version(booth), fingerprint([values[key] for key in BOOTH_FIELDS] + sorted(wanted)),
                        _("Someone else saved this booth after you opened the page. Their version is shown below; "
                          "your text is kept in the form, so compare the two and save again to keep yours."))
     for key, value in values.items():
@@ -233,8 +214,8 @@ def update_programme(session: Session, user, programme: QuickWin, *, title: str,
     check_open(session, user, programme.booth.event)
     values = _programme_values(title, dimension, description, responsible_opd)
     if version is not None:
-        _lock(session, programme)
-        _check_version(version, programme_version(programme), fingerprint([values[key] for key in PROGRAMME_FIELDS]),
+        lock_for_edit(session, programme)
+        check_version(version, programme_version(programme), fingerprint([values[key] for key in PROGRAMME_FIELDS]),
                        _("Someone else saved this programme after you opened the page. Their version is shown below; "
                          "your text is kept in the form, so compare the two and save again to keep yours."))
     for key, value in values.items():
@@ -315,8 +296,8 @@ def update_media(session: Session, user, item: MediaItem, *, title: str, descrip
     check_open(session, user, event)
     title, description = _title(title), (description or "").strip()
     if version is not None:
-        _lock(session, item)
-        _check_version(version, media_version(item),
+        lock_for_edit(session, item)
+        check_version(version, media_version(item),
                        fingerprint([title, description, _optional_dimension(dimension), quick_win_id or None]),
                        _("Someone else saved this item after you opened the page. Their version is shown below; "
                          "your text is kept in the form, so compare the two and save again to keep yours."))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from eventsys.accounts.models import EventRole, EventRoleName
 from eventsys.core.db import utcnow
 from eventsys.core.i18n import local_date, local_time
+from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event, EventKind
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaState
 
@@ -44,6 +45,25 @@ def fingerprint(values) -> str:
     """A short hash of the values an edit form shows; no column needed, and it changes whenever they do."""
     text = json.dumps([None if v is None else str(v) for v in values], ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Two people editing the same thing: each form carries a fingerprint of what its page showed
+
+
+class EditConflict(RuleViolation):
+    """Someone else saved this after the form was opened; nothing of this save is stored."""
+
+
+def lock_for_edit(session: Session, row) -> None:
+    """Re-read the row under a write lock, so two saves at the same moment take turns (SQLite writes one at a time)."""
+    model = type(row)
+    session.execute(select(model).where(model.id == row.id).with_for_update().execution_options(populate_existing=True))
+
+
+def check_version(seen: str | None, stored: str, wanted: str, message: str) -> None:
+    """Refuse a save from a page opened before someone else's save; repeating the same save (a double click) passes."""
+    if seen and seen != stored and wanted != stored:
+        raise EditConflict(message)
 
 
 def opening_lines(exhibition: Exhibition, event: Event) -> dict:

@@ -26,8 +26,7 @@ from eventsys.core.rules import RuleViolation
 from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event, Organization
 from eventsys.exhibition.models import Booth, BoothDimension, Exhibition, MediaItem, MediaState, Pavilion
-from eventsys.exhibition.portal import _check_version, _lock  # one edit-conflict rule for the portal and these pages
-from eventsys.exhibition.services import exhibition_for, fingerprint
+from eventsys.exhibition.services import check_version, exhibition_for, fingerprint, lock_for_edit
 
 MAX_VIDEO_MB = 5000
 MAX_POSTER_MB = 200
@@ -220,9 +219,9 @@ def update_booth(session: Session, booth: Booth, *, name: str, pavilion_id: int 
     pavilion_id = _pavilion_id(session, booth.event, pavilion_id)
     chosen = _dimensions(dimensions)
     if version is not None:
-        _lock(session, booth)
+        lock_for_edit(session, booth)
         session.expire(booth, ["dimensions"])
-        _check_version(version, booth_version(booth), fingerprint([name, pavilion_id] + sorted(chosen)),
+        check_version(version, booth_version(booth), fingerprint([name, pavilion_id] + sorted(chosen)),
                        _("Someone else saved this booth after you opened the page. Their version is shown below; "
                          "your text is kept in the form, so compare the two and save again to keep yours."))
     booth.pavilion_id, booth.name = pavilion_id, name
