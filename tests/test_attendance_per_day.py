@@ -76,9 +76,12 @@ def test_a_day_that_is_not_one_of_the_events_counts_every_day(forum, value):
 
 def test_the_polled_json_answers_afresh_when_the_day_changes(forum):
     web, event, _entrance, _seminar = forum
-    first = web.get(f"/manage/{event.slug}/checkin/arrivals.json?day=2017-11-15")
-    etag = first.headers["ETag"]
-    assert web.get(f"/manage/{event.slug}/checkin/arrivals.json?day=2017-11-15", headers={"If-None-Match": etag}).status_code == 304
+    for _attempt in range(2):  # the tag holds the minute: asked again across a minute's turn, it is rightly new
+        etag = web.get(f"/manage/{event.slug}/checkin/arrivals.json?day=2017-11-15").headers["ETag"]
+        again = web.get(f"/manage/{event.slug}/checkin/arrivals.json?day=2017-11-15", headers={"If-None-Match": etag})
+        if again.status_code == 304:
+            break
+    assert again.status_code == 304
     other = web.get(f"/manage/{event.slug}/checkin/arrivals.json?day=2017-11-16", headers={"If-None-Match": etag})
     assert other.status_code == 200 and other.get_json()["totals"]["arrived"] == 1
 
