@@ -123,8 +123,10 @@ def confirm_vote(session: Session, secret: str, event: Event, exhibition: Exhibi
     reason = voting_closed_reason(exhibition, event, now)
     if reason:
         raise RuleViolation(reason)
-    vote = _vote_of(session, event, str(data.get("h", "")))
     booth = session.get(Booth, data.get("b")) if isinstance(data.get("b"), int) else None
+    if booth is None and isinstance(data.get("b"), int):
+        raise RuleViolation(booth_removed_message())
+    vote = _vote_of(session, event, str(data.get("h", "")))
     if vote is None or booth is None or booth.event_id != event.id:
         raise RuleViolation(_("This confirmation link is not valid. Copy the whole link from the email."))
     if vote.confirm_token_hash != _token_hash(token):
@@ -136,6 +138,22 @@ def confirm_vote(session: Session, secret: str, event: Event, exhibition: Exhibi
     vote.confirm_token_hash = None
     session.flush()
     return vote
+
+
+def booth_removed_message() -> str:
+    return _("The booth this link votes for has been removed from the exhibition, so this vote cannot count. "
+             "You can vote for another booth in the hall.")
+
+
+def link_of_removed_booth(session: Session, secret: str, event: Event, token: str) -> bool:
+    """True for an intact link of this event whose booth has since been deleted (its votes went with it)."""
+    try:
+        data = _serializer(secret).loads(token)  # however old: the booth is gone either way
+    except BadSignature:
+        return False
+    if not isinstance(data, dict) or data.get("e") != event.id or not isinstance(data.get("b"), int):
+        return False
+    return session.get(Booth, data["b"]) is None
 
 
 def vote_link_booth(secret: str, token: str) -> int | None:

@@ -97,6 +97,8 @@ def confirm_vote(slug: str, token: str):
             db.session.commit()
             flash(_("Thank you: your vote for %(booth)s counts.", booth=booth.name), "success")
             return redirect(url_for("exhibition_hall_views.booth_page", slug=slug, booth_id=booth.id), 303)
+    elif booth is None and engagement.link_of_removed_booth(db.session, _secret(), visible.event, token):
+        problem = engagement.booth_removed_message()
     elif booth is None:
         problem = _("This confirmation link is not valid. Copy the whole link from the email.")
     else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from eventsys.accounts.models import EventRoleName
@@ -141,7 +142,8 @@ def delete_pavilion(slug: str, pavilion_id: int):
         moved = setup.delete_pavilion(db.session, pavilion)
         db.session.commit()
         if moved:
-            flash(_("Pavilion %(name)s deleted; its %(count)d booths stay in the hall without a pavilion.", name=name, count=moved),
+            flash(ngettext("Pavilion %(name)s deleted; its %(num)d booth stays in the hall without a pavilion.",
+                           "Pavilion %(name)s deleted; its %(num)d booths stay in the hall without a pavilion.", moved, name=name),
                   "success")
         else:
             flash(_("Pavilion %(name)s deleted.", name=name), "success")
@@ -182,9 +184,11 @@ def booths(slug: str):
 
 
 def _booth_page(booth, form, invite_form, link=None, status=200, conflict=False):
+    votes, messages = setup.booth_losses(db.session, booth)
     return _page("manage_booth.html", status=status, booth=booth, form=form, invite_form=invite_form, link=link, conflict=conflict,
                  exhibitors=setup.exhibitors_of(db.session, booth), invitations=setup.open_invitations_of(db.session, booth),
-                 media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=TickToConfirmForm(formdata=None))
+                 media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=TickToConfirmForm(formdata=None),
+                 losses=setup.losses_text(votes, messages), losses_shown=f"{votes}:{messages}")
 
 
 def _booth_form(booth, submitted: bool = False) -> BoothEditForm:
@@ -227,9 +231,10 @@ def edit_booth(slug: str, booth_id: int):
 def delete_booth(slug: str, booth_id: int):
     booth = _booth_or_404(booth_id)
     form = TickToConfirmForm()
-    name = booth.name
-    if form.validate_on_submit() and commit_or_attach(form, lambda: setup.delete_booth(db.session, booth)):
-        flash(_("Booth %(name)s deleted.", name=name), "success")
+    name, gone = booth.name, []
+    if form.validate_on_submit() and commit_or_attach(
+            form, lambda: gone.append(setup.delete_booth(db.session, booth, request.form.get("losses")))):
+        flash(" ".join([_("Booth %(name)s deleted.", name=name)] + setup.losses_text(*gone[0])), "success")
         return redirect(url_for("exhibition_manage_views.booths", slug=slug))
     _flash_problems(form)
     return redirect(url_for("exhibition_manage_views.edit_booth", slug=slug, booth_id=booth_id))
@@ -297,6 +302,13 @@ def moderation_queue(slug: str):
     return _moderation_page()
 
 
+def _flash_earlier(earlier: dict, changed: int | None) -> None:
+    """Tell the moderator about a decision taken meanwhile (another tab, a colleague): kept, or replaced by theirs."""
+    note = moderation.already_decided(earlier) if changed is None else moderation.overruled(earlier, request.form.get("shown_state"))
+    if note:
+        flash(note, "info")
+
+
 @bp.post("/moderation/<int:media_id>/approve")
 @organizer_only
 def approve(slug: str, media_id: int):
@@ -304,11 +316,13 @@ def approve(slug: str, media_id: int):
     form = ConfirmForm()
     changed = []
     seen = request.form.get("seen")  # what the moderator's page showed; None from older pages
+    earlier = moderation.earlier_decision(db.session, item)
     if form.validate_on_submit() and commit_or_attach(form, lambda: changed.append(moderation.approve(db.session, item, current_user, seen))):
         if changed[0]:
             flash(_("Approved: %(title)s. The exhibitor is told by email.", title=item.title), "success")
         elif changed[0] == 0:  # nobody to tell: your own upload, or a booth without exhibitor accounts yet
             flash(_("Approved: %(title)s. No email was sent: there is no one to tell.", title=item.title), "success")
+        _flash_earlier(earlier, changed[0])
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
     _flash_problems(form)
     return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
@@ -320,12 +334,14 @@ def reject(slug: str, media_id: int):
     item = _item_or_404(media_id)
     form = RejectForm(prefix=f"r{media_id}")
     changed = []
-    if form.validate_on_submit() and commit_or_attach(
-            form, lambda: changed.append(moderation.reject(db.session, item, current_user, form.reason.data))):
+    earlier = moderation.earlier_decision(db.session, item)
+    if form.validate_on_submit() and commit_or_attach(form, lambda: changed.append(
+            moderation.reject(db.session, item, current_user, form.reason.data, request.form.get("shown_state")))):
         if changed[0]:
             flash(_("Rejected: %(title)s. The exhibitor is told why by email.", title=item.title), "success")
         elif changed[0] == 0:
             flash(_("Rejected: %(title)s. No email was sent: there is no one to tell.", title=item.title), "success")
+        _flash_earlier(earlier, changed[0])
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))
     if _flash_problems(form):  # about the item, not the reason: nothing to show beside the field
         return redirect(url_for("exhibition_manage_views.moderation_queue", slug=slug))

@@ -2,7 +2,8 @@
 
 Deleting a pavilion keeps its booths: they move to "no pavilion" (the foreign key is SET NULL) and stay
 in the hall, because a pavilion is only the hall's layout while a booth holds an exhibitor's work. A booth
-is deleted only while it has no media; once exhibitors have uploaded, it must be emptied first.
+is deleted only while it has no media; once exhibitors have uploaded, it must be emptied first. Its votes and
+guestbook/contact messages go with it (the foreign keys CASCADE): the delete box states how many first.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from eventsys.core.mail import public_url, queue_mail
 from eventsys.core.rules import RuleViolation
 from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event, Organization
-from eventsys.exhibition.models import Booth, BoothDimension, Exhibition, MediaItem, MediaState, Pavilion
+from eventsys.exhibition.models import Booth, BoothDimension, BoothMessage, Exhibition, MediaItem, MediaState, Pavilion, Vote
 from eventsys.exhibition.services import check_version, exhibition_for, fingerprint, lock_for_edit
 
 MAX_VIDEO_MB = 5000
@@ -230,12 +231,51 @@ def update_booth(session: Session, booth: Booth, *, name: str, pavilion_id: int 
     return booth
 
 
-def delete_booth(session: Session, booth: Booth) -> None:
+def booth_losses(session: Session, booth: Booth) -> tuple[int, int]:
+    """What deleting the booth deletes with it: its confirmed votes and its messages (guestbook and contact)."""
+    votes = select(func.count(Vote.id)).where(Vote.booth_id == booth.id, Vote.confirmed_at.is_not(None)).scalar_subquery()
+    messages = select(func.count(BoothMessage.id)).where(BoothMessage.booth_id == booth.id).scalar_subquery()
+    found = session.execute(select(votes, messages)).one()
+    return found[0] or 0, found[1] or 0
+
+
+def losses_text(votes: int, messages: int) -> list[str]:
+    """The sentences that tell the organizer what goes with the booth; nothing when nothing does."""
+    lines = []
+    if votes:
+        lines.append(ngettext("Its %(num)d confirmed vote in the people's choice is deleted with it.",
+                              "Its %(num)d confirmed votes in the people's choice are deleted with it.", votes))
+    if messages:
+        lines.append(ngettext("Its %(num)d guestbook entry or contact request is deleted with it.",
+                              "Its %(num)d guestbook entries and contact requests are deleted with it.", messages))
+    return lines
+
+
+def delete_booth(session: Session, booth: Booth, shown: str | None = None) -> tuple[int, int]:
+    """Delete an empty booth with its votes and messages; returns how many confirmed votes and messages went.
+
+    `shown` is "votes:messages" as the delete form stated them: when more arrived since, the deletion is
+    refused, so nothing goes that the organizer was not told about.
+    """
     count = session.scalar(select(func.count(MediaItem.id)).where(MediaItem.booth_id == booth.id)) or 0
     if count:
-        raise RuleViolation(_("This booth has %(count)d media items. Delete them (or ask the exhibitor to) before deleting the booth.",
-                              count=count))
+        raise RuleViolation(ngettext("This booth has %(num)d media item. Delete it (or ask the exhibitor to) before deleting the booth.",
+                                     "This booth has %(num)d media items. Delete them (or ask the exhibitor to) before deleting the booth.",
+                                     count))
+    votes, messages = booth_losses(session, booth)
+    if shown is not None and _more_than(shown, votes, messages):
+        raise RuleViolation(" ".join([_("Votes or messages for this booth arrived after you opened the page. Look at what the delete "
+                                        "box says now before you delete it.")] + losses_text(votes, messages)))
     session.delete(booth)
+    return votes, messages
+
+
+def _more_than(shown: str, votes: int, messages: int) -> bool:
+    """True when there are more votes or messages now than the form stated (an unreadable statement counts as none)."""
+    parts = shown.split(":")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) < 10 for p in parts):
+        return True
+    return votes > int(parts[0]) or messages > int(parts[1])
 
 
 # Exhibitors
