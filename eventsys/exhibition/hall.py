@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from flask import has_request_context
+from flask_babel import force_locale
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from eventsys.events.dimensions import Dimension
+from eventsys.config import LANGUAGES
+from eventsys.events.dimensions import DIMENSION_LABELS, Dimension
 from eventsys.events.models import Event, Organization
 from eventsys.exhibition.models import (
     Booth,
@@ -69,6 +72,21 @@ class HallFilters:
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
 
 
+def drop_unknown(filters: HallFilters, pavilions: list[Pavilion], provinces: list[str]) -> list[str]:
+    """Clear a pavilion or province filter the hall no longer has (an old link), as the dropdowns show it.
+
+    Returns what was cleared ("pavilion", "province"), so the page can say so instead of showing an empty hall.
+    """
+    dropped = []
+    if filters.pavilion_id and filters.pavilion_id not in {p.id for p in pavilions}:
+        filters.pavilion_id = None
+        dropped.append("pavilion")
+    if filters.province and filters.province.casefold() not in {p.casefold() for p in provinces}:
+        filters.province = ""
+        dropped.append("province")
+    return dropped
+
+
 @dataclass
 class HallPage:
     booths: list[Booth]
@@ -93,6 +111,8 @@ def _filtered(event: Event, filters: HallFilters):
         query = query.where(func.lower(Organization.province) == filters.province.lower())
     for word in filters.q.split()[:8]:
         pattern = _like(word.lower())
+        dimensions = dimensions_matching(word)
+        pavilions = select(Pavilion.id).where(Pavilion.event_id == event.id, func.lower(Pavilion.name).like(pattern, escape="\\"))
         programmes = select(QuickWin.booth_id).where(or_(*(
             func.lower(column).like(pattern, escape="\\") for column in (QuickWin.title, QuickWin.description, QuickWin.responsible_opd))))
         media = select(MediaItem.booth_id).where(  # only what visitors can see: a pending title never finds its booth
@@ -104,10 +124,37 @@ def _filtered(event: Event, filters: HallFilters):
             func.lower(Booth.tagline).like(pattern, escape="\\"),
             func.lower(Booth.description).like(pattern, escape="\\"),
             func.lower(Organization.name).like(pattern, escape="\\"),
+            func.lower(func.coalesce(Organization.province, "")).like(pattern, escape="\\"),
+            Booth.pavilion_id.in_(pavilions),
+            *([Booth.id.in_(select(BoothDimension.booth_id).where(BoothDimension.dimension.in_(dimensions)))] if dimensions else []),
             Booth.id.in_(programmes),
             Booth.id.in_(media),
         ))
     return query
+
+
+def dimensions_matching(word: str) -> list[Dimension]:
+    """The dimensions whose label a search word is part of, in either language ("living", "Smart", "lingkungan")."""
+    word = word.casefold()
+    return [d for d in Dimension if any(word in label for label in dimension_words()[d])]
+
+
+def dimension_words() -> dict[Dimension, set[str]]:
+    """Each dimension's value and label in every language of the site, folded; translated once per process."""
+    global _DIMENSION_WORDS
+    if _DIMENSION_WORDS is None:
+        words = {d: {d.value} for d in Dimension}
+        for lang in LANGUAGES:
+            with force_locale(lang):
+                for d, label in DIMENSION_LABELS.items():
+                    words[d].add(str(label).casefold())
+        if has_request_context():  # outside a request the labels stay untranslated: not kept
+            _DIMENSION_WORDS = words
+        return words
+    return _DIMENSION_WORDS
+
+
+_DIMENSION_WORDS: dict[Dimension, set[str]] | None = None
 
 
 def hall_page(session: Session, event: Event, filters: HallFilters, per_page: int = PER_PAGE) -> HallPage:
@@ -127,8 +174,13 @@ def hall_page(session: Session, event: Event, filters: HallFilters, per_page: in
     return HallPage(booths=booths, total=total, page=page, pages=pages, media_counts=media_counts(session, [b.id for b in booths]))
 
 
+# A card counts what the booth page lists under each heading: "Videos" holds uploaded videos and external
+# video links, "Posters" holds posters and PDF documents.
+CARD_GROUPS = {MediaKind.VIDEO: "video", MediaKind.LINK: "video", MediaKind.POSTER: "poster", MediaKind.DOCUMENT: "poster"}
+
+
 def media_counts(session: Session, booth_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Approved items per booth and kind, in one grouped query: {booth_id: {"video": 2, ...}}."""
+    """Approved items per booth as its card counts them (CARD_GROUPS), in one grouped query: {booth_id: {"video": 2, ...}}."""
     if not booth_ids:
         return {}
     counts: dict[int, dict[str, int]] = {}
@@ -138,7 +190,9 @@ def media_counts(session: Session, booth_ids: list[int]) -> dict[int, dict[str, 
         .group_by(MediaItem.booth_id, MediaItem.kind)
     )
     for booth_id, kind, n in rows:
-        counts.setdefault(booth_id, {})[MediaKind(kind).value] = n
+        group = counts.setdefault(booth_id, {})
+        key = CARD_GROUPS.get(MediaKind(kind), MediaKind(kind).value)
+        group[key] = group.get(key, 0) + n
     return counts
 
 

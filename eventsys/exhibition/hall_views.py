@@ -96,10 +96,12 @@ def _fragment(visible: Visible, parts: tuple, render, shared: bool = True):
 
 def _hall_body(visible: Visible, filters: hall.HallFilters) -> str:
     slug = visible.event.slug
+    pavilions, provinces = hall.pavilions(db.session, visible.event), hall.provinces(db.session, visible.event)
+    dropped = hall.drop_unknown(filters, pavilions, provinces)  # a link to a deleted pavilion: the whole hall, and why
     page = hall.hall_page(db.session, visible.event, filters)
     return render_template(
-        "exhibition/hall_body.html", v=visible, event=visible.event, filters=filters, page=page,
-        pavilions=hall.pavilions(db.session, visible.event), provinces=hall.provinces(db.session, visible.event),
+        "exhibition/hall_body.html", v=visible, event=visible.event, filters=filters, page=page, dropped=dropped,
+        pavilions=pavilions, provinces=provinces,
         dimensions=[(d, str(DIMENSION_LABELS[d])) for d in Dimension], labels=_labels(),
         top=hall.top_booths(db.session, visible.event) if visible.exhibition.voting_enabled else [],
         voting_over=voting_closed_reason(visible.exhibition, visible.event) is not None,
