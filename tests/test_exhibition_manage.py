@@ -15,7 +15,7 @@ from eventsys.exhibition import services, setup
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaState, Pavilion
 from eventsys.extensions import db
 from tests.exhibition_helpers import make_booth, make_exhibition, make_exhibitor, make_media, make_pavilion
-from tests.helpers import PASSWORD, csrf_token_of, field_errors, fresh, sign_in, text, tr
+from tests.helpers import PASSWORD, csrf_token_of, field_errors, fresh, sign_in, text, tr, trn
 
 
 @pytest.fixture
@@ -118,8 +118,8 @@ def test_deleting_a_pavilion_keeps_its_booths_without_one(app, staff, show):
     unticked = staff.post(url(event, f"/pavilions/{pavilion_id}/delete"), follow_redirects=True)  # the box next to Delete not ticked
     assert tr(app, "Tick the box to confirm.") in text(unticked) and fresh().get(Pavilion, pavilion_id) is not None
     response = staff.post(url(event, f"/pavilions/{pavilion_id}/delete"), data={"confirm": "y"}, follow_redirects=True)
-    assert tr(app, "Pavilion %(name)s deleted; its %(count)d booths stay in the hall without a pavilion.",
-              name="Kabupaten/Kota", count=1) in text(response)
+    assert trn(app, "Pavilion %(name)s deleted; its %(num)d booth stays in the hall without a pavilion.",
+               "Pavilion %(name)s deleted; its %(num)d booths stay in the hall without a pavilion.", 1, name="Kabupaten/Kota") in text(response)
     session = fresh()
     assert session.get(Pavilion, pavilion_id) is None
     assert session.get(Booth, booth_id).pavilion_id is None
@@ -216,8 +216,8 @@ def test_a_booth_with_media_is_not_deleted_an_empty_one_is(app, staff, show):
     full, empty = make_booth(event, show["cirebon"]), make_booth(event, show["makassar"])
     make_media(full, "poster", "approved")
     refused = staff.post(url(event, f"/booths/{full.id}/delete"), data={"confirm": "y"}, follow_redirects=True)
-    assert tr(app, "This booth has %(count)d media items. Delete them (or ask the exhibitor to) before deleting the booth.",
-              count=1) in text(refused)
+    assert trn(app, "This booth has %(num)d media item. Delete it (or ask the exhibitor to) before deleting the booth.",
+               "This booth has %(num)d media items. Delete them (or ask the exhibitor to) before deleting the booth.", 1) in text(refused)
     assert fresh().get(Booth, full.id) is not None
     empty_id = empty.id
     assert staff.post(url(event, f"/booths/{empty_id}/delete")).status_code == 302  # not ticked: nothing happens

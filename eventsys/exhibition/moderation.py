@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from eventsys.accounts.models import User
 from eventsys.config import LANGUAGES
 from eventsys.core.db import utcnow
+from eventsys.core.i18n import local_datetime
 from eventsys.core.mail import public_url, queue_mail
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
@@ -88,10 +89,12 @@ def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None 
     return notify(session, item, reviewer)
 
 
-def reject(session: Session, item: MediaItem, reviewer: User, reason: str) -> int | None:
+def reject(session: Session, item: MediaItem, reviewer: User, reason: str, shown_state: str | None = None) -> int | None:
     """Reject (also an approved item, which leaves the hall) with a reason the exhibitor reads.
 
-    Returns how many were mailed, None when it already was rejected for this reason (nothing changes).
+    Returns how many were mailed, None when it already was rejected for this reason, or rejected by someone
+    else after the moderator's page showed it (`shown_state`, the state that page showed): nothing changes,
+    the exhibitor is not mailed a second, different reason.
     """
     _check_decidable(item)
     reason = (reason or "").strip()
@@ -99,11 +102,42 @@ def reject(session: Session, item: MediaItem, reviewer: User, reason: str) -> in
         raise RuleViolation(_("Give a reason: the exhibitor needs to know what to change."), "reason")
     if len(reason) > MAX_REASON:
         raise RuleViolation(_("The reason is too long: at most %(max)d characters.", max=MAX_REASON), "reason")
-    if item.state == MediaState.REJECTED and item.reject_reason == reason:
+    if item.state == MediaState.REJECTED and (item.reject_reason == reason or shown_state not in (None, MediaState.REJECTED.value)):
         return None
     item.state, item.reject_reason = MediaState.REJECTED, reason
     item.reviewed_by_id, item.reviewed_at = reviewer.id, utcnow()
     return notify(session, item, reviewer)
+
+
+# What the moderator is told when another decision came first (a second tab, a colleague)
+
+
+def earlier_decision(session: Session, item: MediaItem) -> dict:
+    """The item's current decision, read before a new one: its state, who took it and when (in the event's zone)."""
+    reviewer = session.get(User, item.reviewed_by_id) if item.reviewed_by_id else None
+    event = session.get(Event, item.event_id)
+    return {"state": MediaState(item.state), "title": item.title, "name": reviewer.name if reviewer else "?",
+            "when": local_datetime(item.reviewed_at, event.timezone) if item.reviewed_at else "?"}
+
+
+def already_decided(earlier: dict) -> str:
+    """A decision that changed nothing: the item already had it."""
+    if earlier["state"] == MediaState.APPROVED:
+        return _("“%(title)s” was already approved by %(name)s (%(when)s); nothing changed.", title=earlier["title"],
+                 name=earlier["name"], when=earlier["when"])
+    return _("“%(title)s” was already rejected by %(name)s (%(when)s); nothing changed and the exhibitor got no second email.",
+             title=earlier["title"], name=earlier["name"], when=earlier["when"])
+
+
+def overruled(earlier: dict, shown_state: str | None) -> str | None:
+    """When the decision just taken replaced one made after the moderator's page showed the item: say whose."""
+    if shown_state is None or shown_state == earlier["state"].value or earlier["state"] == MediaState.PENDING:
+        return None
+    if earlier["state"] == MediaState.REJECTED:
+        return _("%(name)s had rejected it (%(when)s) after your page was loaded; your approval replaces that decision.",
+                 name=earlier["name"], when=earlier["when"])
+    return _("%(name)s had approved it (%(when)s) after your page was loaded; your rejection takes it out of the hall.",
+             name=earlier["name"], when=earlier["when"])
 
 
 # Mail
