@@ -1,5 +1,6 @@
 """Small readers of pages shared by the test modules."""
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html import unescape
@@ -77,3 +78,30 @@ def fresh():
     """The test's own session, with what the app's requests committed since (ends any open snapshot)."""
     db.session.rollback()
     return db.session
+
+
+def post_at_once(app, url: str, requests: list[tuple[dict, str]]) -> list[dict]:
+    """POST each (JSON body, bearer secret) from a thread of its own, all released at the same instant; their JSON answers.
+
+    Each body is built before the release, so the threads race only in the app and the database.
+    """
+    barrier = threading.Barrier(len(requests))
+    answers: list[dict] = [{} for _ in requests]
+    errors: list[BaseException] = []
+
+    def send(i: int) -> None:
+        body, secret = requests[i]
+        try:
+            client = app.test_client()
+            barrier.wait(timeout=30)
+            answers[i] = client.post(url, json=body, headers={"Authorization": f"Bearer {secret}"}).get_json()
+        except BaseException as error:  # reported with the test's failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not errors, errors
+    return answers

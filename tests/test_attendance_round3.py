@@ -2,7 +2,6 @@
 place (the earliest time counts, the later one is set aside and shown to organizers); a scan re-decided once is never
 re-decided again after an undo; an admission made offline can be undone by its device after the sync, within the
 window counted from the scan."""
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -17,7 +16,7 @@ from eventsys.core.i18n import local_datetime
 from eventsys.core.rules import RuleViolation
 from eventsys.extensions import db
 from eventsys.registration import tickets
-from tests.helpers import fresh, text, tr
+from tests.helpers import fresh, post_at_once, text, tr
 from tests.test_attendance_inside_order import at, door_with_delegate, inside, movements, scan
 
 SET_ASIDE = "Set aside as a duplicate: an earlier scan synced later and counts instead"
@@ -112,28 +111,8 @@ def busy_app(make_app):
 
 def sync_at_once(app, slug: str, secrets: list[str], batches: list[list[dict]]) -> list[list[str]]:
     """As tests.test_checkin_scan.scan_at_once, for offline queues: device i uploads batches[i], all at the same instant."""
-    url = f"/api/v1/events/{slug}/scans/sync"
-    barrier = threading.Barrier(len(secrets))
-    results: list[list[str]] = [[] for _ in secrets]
-    errors: list[BaseException] = []
-
-    def upload(i: int) -> None:
-        try:
-            client = app.test_client()
-            barrier.wait(timeout=30)
-            body = {"sent_at": datetime.now(UTC).isoformat(), "scans": batches[i]}
-            response = client.post(url, json=body, headers={"Authorization": f"Bearer {secrets[i]}"})
-            results[i] = [r["result"] for r in response.get_json()["results"]]
-        except BaseException as error:  # reported with the test's failure
-            errors.append(error)
-
-    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(secrets))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not errors, errors
-    return results
+    requests = [({"sent_at": datetime.now(UTC).isoformat(), "scans": batch}, secret) for batch, secret in zip(batches, secrets, strict=True)]
+    return [[r["result"] for r in answer["results"]] for answer in post_at_once(app, f"/api/v1/events/{slug}/scans/sync", requests)]
 
 
 def test_phones_syncing_earlier_entries_at_once_leave_one_entry_at_the_earliest_time(busy_app, organizer, make_checkpoint,

@@ -1,6 +1,5 @@
 """The scan endpoint's rules: reason codes, idempotency, entry policies, offline sync, devices, and the race."""
 import base64
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +13,7 @@ from eventsys.extensions import db
 from eventsys.registration import services as registration_services
 from eventsys.registration import tickets
 from eventsys.registration.models import DelegateCategory, RegistrationState
-from tests.helpers import fresh, tr
+from tests.helpers import fresh, post_at_once, tr
 
 PARALLEL = 50
 
@@ -322,27 +321,8 @@ def crowd_app(make_app):
 
 def scan_at_once(app, slug: str, checkpoint_id: int, token: str, secrets: list[str]) -> list[str | None]:
     """Each device in `secrets` scans `token` in a thread of its own, all released at the same instant: their results."""
-    url = f"/api/v1/events/{slug}/scans"
-    barrier = threading.Barrier(len(secrets))
-    results: list[str | None] = [None] * len(secrets)
-    errors: list[BaseException] = []
-
-    def scan(i: int) -> None:
-        try:
-            client = app.test_client()
-            body = {"checkpoint_id": checkpoint_id, "code": token, "nonce": nonce()}
-            barrier.wait(timeout=30)
-            results[i] = client.post(url, json=body, headers={"Authorization": f"Bearer {secrets[i]}"}).get_json()["result"]
-        except BaseException as error:  # reported with the test's failure
-            errors.append(error)
-
-    threads = [threading.Thread(target=scan, args=(i,)) for i in range(len(secrets))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not errors, errors
-    return results
+    requests = [({"checkpoint_id": checkpoint_id, "code": token, "nonce": nonce()}, secret) for secret in secrets]
+    return [answer.get("result") for answer in post_at_once(app, f"/api/v1/events/{slug}/scans", requests)]
 
 
 def test_fifty_devices_scanning_one_ticket_at_once_admit_it_exactly_once(crowd_app, gate, make_scanner):
