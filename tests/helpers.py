@@ -80,21 +80,21 @@ def fresh():
     return db.session
 
 
-def post_at_once(app, url: str, requests: list[tuple[dict, str]]) -> list[dict]:
-    """POST each (JSON body, bearer secret) from a thread of its own, all released at the same instant; their JSON answers.
+def post_at_once(app, url: str, requests: list[dict]) -> list:
+    """POST each request (keyword arguments of the test client's post: json, data, headers) from a thread of its own,
+    all released at the same instant by a barrier; their responses, in order.
 
-    Each body is built before the release, so the threads race only in the app and the database.
+    Each request is built before the release, so the threads race only in the app and the database.
     """
     barrier = threading.Barrier(len(requests))
-    answers: list[dict] = [{} for _ in requests]
+    responses: list = [None] * len(requests)
     errors: list[BaseException] = []
 
     def send(i: int) -> None:
-        body, secret = requests[i]
         try:
             client = app.test_client()
             barrier.wait(timeout=30)
-            answers[i] = client.post(url, json=body, headers={"Authorization": f"Bearer {secret}"}).get_json()
+            responses[i] = client.post(url, **requests[i])
         except BaseException as error:  # reported with the test's failure
             errors.append(error)
 
@@ -104,4 +104,8 @@ def post_at_once(app, url: str, requests: list[tuple[dict, str]]) -> list[dict]:
     for thread in threads:
         thread.join(timeout=180)
     assert not errors, errors
-    return answers
+    return responses
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}

@@ -16,7 +16,7 @@ from eventsys.core.i18n import local_datetime
 from eventsys.core.rules import RuleViolation
 from eventsys.extensions import db
 from eventsys.registration import tickets
-from tests.helpers import fresh, post_at_once, text, tr
+from tests.helpers import bearer, fresh, post_at_once, text, tr
 from tests.test_attendance_inside_order import at, door_with_delegate, inside, movements, scan
 
 SET_ASIDE = "Set aside as a duplicate: an earlier scan synced later and counts instead"
@@ -111,8 +111,10 @@ def busy_app(make_app):
 
 def sync_at_once(app, slug: str, secrets: list[str], batches: list[list[dict]]) -> list[list[str]]:
     """As tests.test_checkin_scan.scan_at_once, for offline queues: device i uploads batches[i], all at the same instant."""
-    requests = [({"sent_at": datetime.now(UTC).isoformat(), "scans": batch}, secret) for batch, secret in zip(batches, secrets, strict=True)]
-    return [[r["result"] for r in answer["results"]] for answer in post_at_once(app, f"/api/v1/events/{slug}/scans/sync", requests)]
+    requests = [{"json": {"sent_at": datetime.now(UTC).isoformat(), "scans": batch}, "headers": bearer(secret)}
+                for batch, secret in zip(batches, secrets, strict=True)]
+    responses = post_at_once(app, f"/api/v1/events/{slug}/scans/sync", requests)
+    return [[r["result"] for r in response.get_json()["results"]] for response in responses]
 
 
 def test_phones_syncing_earlier_entries_at_once_leave_one_entry_at_the_earliest_time(busy_app, organizer, make_checkpoint,

@@ -13,7 +13,7 @@ from eventsys.extensions import db
 from eventsys.registration import services as registration_services
 from eventsys.registration import tickets
 from eventsys.registration.models import DelegateCategory, RegistrationState
-from tests.helpers import fresh, post_at_once, tr
+from tests.helpers import bearer, fresh, post_at_once, tr
 
 PARALLEL = 50
 
@@ -321,8 +321,8 @@ def crowd_app(make_app):
 
 def scan_at_once(app, slug: str, checkpoint_id: int, token: str, secrets: list[str]) -> list[str | None]:
     """Each device in `secrets` scans `token` in a thread of its own, all released at the same instant: their results."""
-    requests = [({"checkpoint_id": checkpoint_id, "code": token, "nonce": nonce()}, secret) for secret in secrets]
-    return [answer.get("result") for answer in post_at_once(app, f"/api/v1/events/{slug}/scans", requests)]
+    requests = [{"json": {"checkpoint_id": checkpoint_id, "code": token, "nonce": nonce()}, "headers": bearer(secret)} for secret in secrets]
+    return [response.get_json().get("result") for response in post_at_once(app, f"/api/v1/events/{slug}/scans", requests)]
 
 
 def test_fifty_devices_scanning_one_ticket_at_once_admit_it_exactly_once(crowd_app, gate, make_scanner):

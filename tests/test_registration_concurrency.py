@@ -3,7 +3,6 @@
 Each thread posts the real form through its own client, so each request has its own app context,
 database session and connection, as under several gunicorn workers.
 """
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -11,32 +10,14 @@ from sqlalchemy import func, select
 from eventsys.extensions import db
 from eventsys.registration import services
 from eventsys.registration.models import DelegateCategory, Registration, RegistrationState, SessionChoice, SessionOption, Ticket
-from tests.helpers import fresh
+from tests.helpers import fresh, post_at_once
 
 THREADS = 40
 
 
 def parallel_posts(application, url: str, forms: list[dict]) -> list[int]:
     """POST every form at once (a barrier releases all threads together); the status codes."""
-    barrier = threading.Barrier(len(forms))
-    statuses: list[int | None] = [None] * len(forms)
-    errors: list[BaseException] = []
-
-    def worker(i: int) -> None:
-        try:
-            client = application.test_client()
-            barrier.wait(timeout=30)
-            statuses[i] = client.post(url, data=forms[i]).status_code
-        except BaseException as error:  # reported below, with the test's failure
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(forms))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not errors, errors
-    return statuses
+    return [response.status_code for response in post_at_once(application, url, [{"data": form} for form in forms])]
 
 
 @pytest.fixture
