@@ -42,14 +42,30 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def find_same(session: Session, *, event_id: int, booth_id: int | None, digest: str) -> MediaItem | None:
-    """The oldest item of this booth (None: the event's stage) holding these bytes, other than a rejected or failed one."""
+def _same_place_and_bytes(event_id: int, booth_id: int | None, digests: set[str]):
     place = (MediaItem.booth_id == booth_id if booth_id is not None
              else (MediaItem.booth_id.is_(None) & MediaItem.on_stage.is_(True)))
+    return (MediaItem.event_id == event_id, place, or_(MediaItem.content_sha256.in_(digests), MediaItem.sha256.in_(digests)))
+
+
+def find_same(session: Session, *, event_id: int, booth_id: int | None, digest: str) -> MediaItem | None:
+    """The oldest item of this booth (None: the event's stage) holding these bytes, other than a rejected or failed one."""
     return session.scalar(
         select(MediaItem)
-        .where(MediaItem.event_id == event_id, place, MediaItem.state.not_in(RETRY_STATES),
-               or_(MediaItem.content_sha256 == digest, MediaItem.sha256 == digest))
+        .where(*_same_place_and_bytes(event_id, booth_id, {digest}), MediaItem.state.not_in(RETRY_STATES))
+        .order_by(MediaItem.id).limit(1)
+    )
+
+
+def approved_copy(session: Session, item: MediaItem) -> MediaItem | None:
+    """Another approved item of the same booth (or the stage) holding the item's file: approving both would show it twice."""
+    digests = {digest for digest in (item.content_sha256, item.sha256) if digest}
+    if not digests:
+        return None
+    return session.scalar(
+        select(MediaItem)
+        .where(*_same_place_and_bytes(item.event_id, item.booth_id, digests), MediaItem.id != item.id,
+               MediaItem.state == MediaState.APPROVED)
         .order_by(MediaItem.id).limit(1)
     )
 

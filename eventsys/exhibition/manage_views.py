@@ -14,7 +14,7 @@ from eventsys.core.rules import commit_or_attach
 from eventsys.core.timezones import form_local, form_utc
 from eventsys.events.dimensions import DIMENSION_LABELS
 from eventsys.events.models import EVENT_STATUS_LABELS
-from eventsys.exhibition import moderation, portal, services, setup
+from eventsys.exhibition import duplicates, moderation, portal, services, setup
 from eventsys.exhibition.forms import (
     BoothEditForm,
     BoothForm,
@@ -292,8 +292,10 @@ def _moderation_page(reject_forms=None, status=200):
     decided = moderation.decided(db.session, event)
     for item in decided:
         forms.setdefault(item.id, RejectForm(formdata=None, prefix=f"r{item.id}"))
-    return _page("manage_moderation.html", status=status, pending=pending, failed=moderation.failed(db.session, event),
-                 decided=decided, reject_forms=forms, approve_form=ConfirmForm(), states=MediaState, seen_as=moderation.seen_as)
+    failed = moderation.failed(db.session, event)
+    return _page("manage_moderation.html", status=status, pending=pending, failed=failed, decided=decided, reject_forms=forms,
+                 approve_form=ConfirmForm(), states=MediaState, seen_as=moderation.seen_as,
+                 same=duplicates.same_files([*pending, *failed, *decided]))
 
 
 @bp.get("/moderation")

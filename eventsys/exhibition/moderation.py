@@ -21,6 +21,7 @@ from eventsys.core.i18n import local_datetime
 from eventsys.core.mail import public_url, queue_mail
 from eventsys.core.rules import RuleViolation
 from eventsys.events.models import Event
+from eventsys.exhibition import duplicates
 from eventsys.exhibition.models import Booth, Exhibition, MediaItem, MediaKind, MediaState
 from eventsys.exhibition.services import exhibitor_roles, fingerprint, opening_lines
 
@@ -84,6 +85,10 @@ def approve(session: Session, item: MediaItem, reviewer: User, seen: str | None 
                               title=item.title))
     if item.state == MediaState.APPROVED:
         return None
+    copy = duplicates.approved_copy(session, item)
+    if copy is not None:  # e.g. a rejected item approved after its re-upload was: the hall would show the file twice
+        raise RuleViolation(_("“%(other)s” holds the same file and is already approved, so “%(title)s” would show it twice. "
+                              "Take “%(other)s” down first if this one should be shown instead.", other=copy.title, title=item.title))
     item.state, item.reject_reason = MediaState.APPROVED, ""
     item.reviewed_by_id, item.reviewed_at = reviewer.id, utcnow()
     return notify(session, item, reviewer)
