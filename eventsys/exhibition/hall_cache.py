@@ -13,8 +13,8 @@ approvals, rejections, an approved item sent back to review, additions and delet
 A booth's `updated_at` serves as its generation counter (no column of its own needed): every ORM write under
 a booth that visitors may see (its row, dimensions, programmes, an approved item's text or state), from the
 organizer's pages, the portal or anywhere else, moves it in the same flush (`_touch_booths`), so every
-worker sees the new stamp in the database once that commits. What the stamp does not see (a pavilion
-renamed, a stage item's text, new votes in "People's choice", booth rows changed in SQL past the ORM, two
+worker sees the new stamp in the database once that commits; a pavilion's edit moves its booths'. What the
+stamp does not see (a stage item's text, new votes in "People's choice", booth rows changed in SQL past the ORM, two
 booth edits whose commits land in the reverse order of their flushes at the same instant) shows within the TTL.
 
 Signed-in users (organizers, exhibitors previewing before the opening) never read or fill it: the views
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from eventsys.core.db import utcnow
 from eventsys.events.models import Event
-from eventsys.exhibition.models import Booth, BoothDimension, MediaItem, MediaState, QuickWin
+from eventsys.exhibition.models import Booth, BoothDimension, MediaItem, MediaState, Pavilion, QuickWin
 
 DEFAULT_SECONDS = 30
 _EXTENSION = "exhibition_hall_cache"
@@ -130,6 +130,7 @@ def _touch_booths(session: Session, _context, _instances) -> None:
     the exhibitor portal, the uploads) and in whichever worker: the database is what they all share.
     """
     booth_ids: set[int] = set()
+    renamed: list[int] = []
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Booth):
             if obj not in session.new and session.is_modified(obj):
@@ -139,6 +140,11 @@ def _touch_booths(session: Session, _context, _instances) -> None:
         elif isinstance(obj, MediaItem) and obj.booth_id is not None and (obj in session.deleted or _public(obj)):
             if obj in session.deleted or obj in session.new or session.is_modified(obj):
                 booth_ids.add(obj.booth_id)
+        elif isinstance(obj, Pavilion) and obj not in session.new and session.is_modified(obj):
+            renamed.append(obj.id)  # its name is on each of its booths' cards and in the hall's filter
+    if renamed:
+        with session.no_autoflush:
+            booth_ids.update(session.scalars(select(Booth.id).where(Booth.pavilion_id.in_(renamed))))
     now = utcnow()
     for booth_id in booth_ids - {None}:
         booth = session.get(Booth, booth_id)
