@@ -289,3 +289,20 @@ def test_only_organizers_manage_certificates(app, fgd, make_app, make_user, make
     assert staff.post(url(event, f"/{certificate.id}/revoke")).status_code == 403
     assert staff.post(url(event, "/issue")).status_code == 403
     assert fresh().get(Certificate, certificate.id).revoked_at is None
+
+
+def test_the_public_page_stops_vouching_when_the_record_no_longer_meets_the_rule(app, fgd, make_app):
+    """Azis's day-2 check-in is corrected after his certificate was issued: its QR page says it is under review."""
+    web, event, checkpoints, _people = fgd
+    web.post(url(event, "/issue"))
+    certificate = fresh().scalars(select(Certificate)).one()
+    public = make_app().test_client()
+    valid = text(public.get(f"/c/{certificate.code}"))
+    assert 'data-testid="certificate-valid"' in valid and tr(app, "This certificate is valid.") in valid
+    day2 = db.session.scalars(select(CheckIn).where(CheckIn.checkpoint_id == checkpoints["day2"].id)).one()
+    scanning.undo_checkin(db.session, day2, reason="salah orang")
+    db.session.commit()
+    corrected = public.get(f"/c/{certificate.code}")
+    assert corrected.status_code == 200 and 'data-testid="certificate-under-review"' in text(corrected)
+    assert tr(app, "This certificate is under review.") in text(corrected)
+    assert tr(app, "This certificate is valid.") not in text(corrected)

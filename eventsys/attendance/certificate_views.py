@@ -256,5 +256,7 @@ def verify(code: str):
         code=display_code(certificate.code),
         when=event_when(event),
         attended=attended,
+        # An undone check-in or a cancellation since it was issued: the page does not vouch for what the record no longer shows.
+        still_met=certificates.is_eligible(db.session, certificate.registration),
     )
     return _private(current_app.make_response(body))
