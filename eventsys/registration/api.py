@@ -49,7 +49,7 @@ spec.add_schema(
             "id": {"type": "integer"},
             "name": {"type": "string", "examples": ["Drs. H. Nasrudin Azis, S.H."]},
             "position": {"type": "string", "description": "Position (jabatan), may be empty.", "examples": ["Wali Kota"]},
-            "email": {"type": "string"},
+            "email": {"type": ["string", "null"], "description": "Null when the delegate gave no email address (a walk-in registered at the desk)."},
             "phone": {"type": ["string", "null"], "description": "Mobile number in E.164, e.g. +6281234567890. " + NOT_FOR_CHECKIN},
             "nip": {"type": ["string", "null"], "description": "Civil servant's 18-digit number. " + NOT_FOR_CHECKIN},
             "locale": {"type": "string", "description": "The delegate's language: id or en.", "examples": ["id"]},
@@ -144,7 +144,7 @@ def registration_json(registration: Registration, *, private: bool) -> dict:
         "id": registration.id,
         "name": registration.name,
         "position": registration.position or "",
-        "email": registration.email,
+        "email": registration.email if registration.has_email else None,  # null for a walk-in's placeholder address
         "phone": registration.phone if private else None,
         "nip": registration.nip if private else None,
         "locale": registration.locale,
