@@ -168,7 +168,7 @@ def test_a_synced_offline_admission_says_until_when_its_device_may_undo_it(clien
     scanned = datetime.fromisoformat(recent["checkin"]["at"].replace("Z", "+00:00"))
     assert until - scanned == timedelta(minutes=scanning.UNDO_MINUTES)  # counted from the scan, on the server's clock
     assert undo(client, event, other_secret, recent["checkin"]["id"]).status_code == 409  # only the device that made it
-    assert undo(client, event, secret, recent["checkin"]["id"]).get_json() == {"undone": True}
+    assert undo(client, event, secret, recent["checkin"]["id"]).get_json() == {"undone": True, "checkin_id": recent["checkin"]["id"]}
     old = sync(client, event, secret, door, tickets.token_for(second.ticket), datetime.now(UTC) - timedelta(minutes=10))
     assert old["result"] == "ok" and old["checkin"]["undo_until"] < recent["checkin"]["undo_until"]
     refused = undo(client, event, secret, old["checkin"]["id"])

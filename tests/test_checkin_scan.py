@@ -174,7 +174,7 @@ def test_undo_frees_the_slot_and_is_logged(client, gate, make_scanner):
     refused = client.post(f"/api/v1/events/{event.slug}/checkins/{checkin_id}/undo", headers={"Authorization": f"Bearer {other_secret}"})
     assert refused.status_code == 409
     undone = client.post(f"/api/v1/events/{event.slug}/checkins/{checkin_id}/undo", headers={"Authorization": f"Bearer {secret}"})
-    assert undone.status_code == 200 and undone.get_json() == {"undone": True}
+    assert undone.status_code == 200 and undone.get_json() == {"undone": True, "checkin_id": checkin_id}
     assert checkins(registration) == 0
     assert fresh().scalars(select(CheckInChange)).one().action == "undo"
     assert post_scan(client, event, secret, checkpoint, token).get_json()["result"] == "ok"

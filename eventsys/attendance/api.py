@@ -185,12 +185,12 @@ def undo(slug: str, checkin_id: int):
     if checkin is None or checkin.event_id != event.id:
         api_error(404, "not_found", _("This event has no check-in with this id."))
     try:
-        scanning.undo_checkin(db.session, checkin, device=device, user=device.user, reason=_("Undone at the door"))
+        undone = scanning.undo_checkin(db.session, checkin, device=device, user=device.user, reason=_("Undone at the door"))
     except RuleViolation as violation:
         db.session.rollback()
         api_error(409, "conflict", violation.message)
     db.session.commit()
-    return jsonify({"undone": True})
+    return jsonify({"undone": True, "checkin_id": undone.id})  # the scan's movement now: another id when it was recorded again
 
 
 def _roster_rows(event: Event, *conditions, limit: int | None = None):
@@ -359,7 +359,11 @@ spec.add_path(
         "operationId": "undoCheckIn", "tags": ["check-in"], "security": SECURITY,
         "parameters": [SLUG, path_parameter("checkin_id", "The check-in's id.", id_schema())],
         "summary": f"Undo a check-in this device made, online or offline, within {scanning.UNDO_MINUTES} minutes of the scan (checkin.undo_until).",
-        "responses": {"200": json_response({"type": "object", "properties": {"undone": {"type": "boolean"}}}, "Undone.")} | errors(401, 403, 404, 409),
+        "responses": {"200": json_response({"type": "object", "properties": {
+            "undone": {"type": "boolean"},
+            "checkin_id": {"type": "integer", "description": "The check-in undone: another id than the one asked for when the scan's "
+                           "movement was set aside and recorded again after earlier movements that synced later."},
+        }}, "Undone.")} | errors(401, 403, 404, 409),
     },
 )
 spec.add_path(

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from eventsys.attendance import scanning
+from eventsys.attendance import movements, scanning
 from eventsys.attendance.models import (
     ChangeAction,
     CheckIn,
@@ -72,8 +72,32 @@ def scans_query(event: Event, filters: ScanFilters) -> Select:
     return query.order_by(Scan.scanned_at.desc(), Scan.id.desc())
 
 
-def sync_conflict_count(session: Session, event: Event) -> int:
-    return session.scalar(select(func.count(Scan.id)).where(Scan.event_id == event.id, Scan.sync_conflict.is_(True)))
+@dataclass
+class SyncConflicts:
+    """The flagged scans by what happened to them, each said in its own words (manage_index.html, manage_scans.html)."""
+
+    elsewhere: int = 0  # shown as admitted offline, but already admitted elsewhere
+    duplicates: int = 0  # admitted, then set aside: an earlier scan of the same movement synced later (movements.py)
+    later: int = 0  # refused or set aside, then recorded after all once an earlier scan synced
+
+    def __bool__(self) -> bool:
+        return bool(self.elsewhere or self.duplicates or self.later)
+
+
+def sync_conflict_count(session: Session, event: Event) -> SyncConflicts:
+    recorded = and_(CheckIn.at == Scan.scanned_at, CheckIn.direction == Scan.direction)  # it names the movement it became
+    total, later, duplicates = session.execute(
+        select(func.count(Scan.id), func.sum(case((recorded, 1), else_=0)), func.sum(case((recorded, 0), (Scan.result == ScanResult.OK, 1), else_=0)))
+        .outerjoin(CheckIn, CheckIn.id == Scan.checkin_id).where(Scan.event_id == event.id, Scan.sync_conflict.is_(True))
+    ).one()
+    later, duplicates = later or 0, duplicates or 0
+    return SyncConflicts(elsewhere=total - later - duplicates, duplicates=duplicates, later=later)
+
+
+def recorded_again(session: Session, checkins: list[CheckIn]) -> dict[int, CheckIn]:
+    """The person's movements set aside whose scans were recorded again as later movements: id → the movement it is now."""
+    moved = {c.id: movements.recorded_again(session, c) for c in checkins if c.undone_at is not None}
+    return {checkin_id: became for checkin_id, became in moved.items() if became is not None}
 
 
 def scan_count(session: Session, event: Event) -> int:

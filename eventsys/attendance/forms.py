@@ -38,7 +38,8 @@ RESULT_LABELS = {
     ScanResult.INVALID_SIGNATURE: _l("Forged or damaged code"), ScanResult.NOT_INSIDE: _l("Not inside"),
 }
 CHANGE_LABELS = {ChangeAction.UNDO: _l("Undone"), ChangeAction.RESTORE: _l("Restored"), ChangeAction.MANUAL: _l("Recorded by hand"),
-                 ChangeAction.DUPLICATE: _l("Set aside as a duplicate: an earlier scan synced later and counts instead")}
+                 ChangeAction.DUPLICATE: _l("Set aside as a duplicate: an earlier scan synced later and counts instead"),
+                 ChangeAction.RECORDED_LATER: _l("Recorded after all: an earlier scan synced later, so this scan counts after the earlier movements")}
 
 
 KIOSK_CHECKPOINT_HELP = _l("A kiosk needs one: attendees cannot change it there.")

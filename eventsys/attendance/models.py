@@ -65,6 +65,7 @@ class ChangeAction(enum.StrEnum):
     RESTORE = "restore"
     MANUAL = "manual"
     DUPLICATE = "duplicate"  # set aside: an earlier scan of the same movement synced after it (movements.py)
+    RECORDED_LATER = "recorded_later"  # a scan refused or set aside, recorded after all once an earlier one synced (movements.py)
 
 
 checkpoint_categories = Table(
@@ -167,8 +168,10 @@ class Scan(db.Model):
     `nonce` is the client's idempotency key: the same nonce again returns the stored verdict.
     `device_time` is what the device's clock said; `scanned_at` is that time corrected by the
     device's clock offset measured at upload (offline scans), or the server's time (online).
-    `sync_conflict` marks an offline scan the device showed as admitted that the server found
-    already admitted elsewhere: shown to organizers, never hidden.
+    `sync_conflict` marks a scan a sync contradicted or changed: an offline scan the device showed as
+    admitted that the server found already admitted elsewhere, an admission set aside as a duplicate of
+    an earlier scan synced later, or a scan recorded later after all (movements.py; counted apart in
+    checkin_admin.SyncConflicts): shown to organizers, never hidden.
     """
 
     __tablename__ = "scans"

@@ -151,7 +151,9 @@ def _take_place_of(session: Session, later: CheckIn, values: dict, device) -> Ch
 def record_following(session: Session, checkin: CheckIn) -> None:
     """Record what was refused (or set aside) only because this earlier movement had not yet arrived: an exit scanned at
     19:30 while the entry of 19:00 waited in a phone's offline queue is recorded at 19:30 once that entry is admitted;
-    its scan stays as staff saw it, flagged for organizers and naming the exit it became."""
+    its scan stays as staff saw it, flagged for organizers and naming the exit it became, and the change is logged
+    (by whoever brought the earlier movement) on the movement it became."""
+    by = {"device_id": checkin.device_id, "user_id": None if checkin.device_id else checkin.user_id}
     while True:
         direction, refusal, details, slot = admission.following(checkin.direction, checkin.slot)
         scan = session.scalar(_WAITING_AFTER, {"ticket_id": checkin.ticket_id, "checkpoint_id": checkin.checkpoint_id, "direction": direction,
@@ -166,3 +168,50 @@ def record_following(session: Session, checkin: CheckIn) -> None:
         if checkin is None:  # the slot is held: recorded meanwhile by another request, or a later movement holds it
             return
         scan.checkin_id, scan.sync_conflict = checkin.id, True
+        session.add(CheckInChange(event_id=checkin.event_id, checkin_id=checkin.id, action=ChangeAction.RECORDED_LATER, reason="", at=utcnow(), **by))
+
+
+# What became of a scan, for corrections and the organizers' pages.
+
+
+def scan_of(session: Session, checkin: CheckIn) -> Scan | None:
+    """The scan that made `checkin`: of its ticket, checkpoint and direction, at its very time, on its device."""
+    device = Scan.device_id.is_(None) if checkin.device_id is None else Scan.device_id == checkin.device_id
+    return session.scalar(
+        select(Scan).where(Scan.ticket_id == checkin.ticket_id, Scan.checkpoint_id == checkin.checkpoint_id, Scan.direction == checkin.direction,
+                           Scan.scanned_at == checkin.at, device).order_by(Scan.id).limit(1)
+    )
+
+
+def recorded_again(session: Session, checkin: CheckIn) -> CheckIn | None:
+    """For a movement set aside as a duplicate whose scan was then recorded again after the earlier movements
+    (`record_following`): the movement its scan is now (undone since, perhaps). None for any other."""
+    if checkin.undone_at is None:
+        return None
+    scan = scan_of(session, checkin)
+    became = scan.checkin if scan is not None else None
+    if became is None or became.id == checkin.id or became.at != scan.scanned_at or became.direction != scan.direction:
+        return None
+    return became
+
+
+def last_change(session: Session, checkin: CheckIn) -> ChangeAction | None:
+    return session.scalar(
+        select(CheckInChange.action).where(CheckInChange.checkin_id == checkin.id).order_by(CheckInChange.at.desc(), CheckInChange.id.desc()).limit(1)
+    )
+
+
+def named_by(session: Session, scan: Scan) -> CheckIn | None:
+    """The movement a refused scan named when it was decided (what staff were told). Its check-in names it, unless
+    the scan was recorded after all since: then it names what it became, and the one named is the latest movement
+    of that kind before the scan that was in force when it was decided."""
+    checkin = scan.checkin
+    if scan.result == ScanResult.OK or checkin is None or checkin.at != scan.scanned_at or checkin.direction != scan.direction:
+        return checkin
+    return session.scalar(
+        select(CheckIn).where(
+            CheckIn.ticket_id == scan.ticket_id, CheckIn.checkpoint_id == scan.checkpoint_id, CheckIn.id != checkin.id,
+            CheckIn.direction == admission.refusal_direction(scan.result), CheckIn.at <= scan.scanned_at,
+            or_(CheckIn.undone_at.is_(None), CheckIn.undone_at > scan.received_at),
+        ).order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(1).options(joinedload(CheckIn.checkpoint), joinedload(CheckIn.device))
+    )

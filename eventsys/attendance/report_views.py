@@ -5,7 +5,8 @@ from flask import Blueprint, Response, g, render_template
 from flask_babel import format_decimal
 
 from eventsys.accounts.models import EventRoleName
-from eventsys.attendance import reports, verdicts
+from eventsys.attendance import movements, reports, verdicts
+from eventsys.attendance.models import ScanResult
 from eventsys.core.access import event_role_required
 from eventsys.events.models import EVENT_STATUS_LABELS
 from eventsys.extensions import db
@@ -37,8 +38,10 @@ def index(slug: str):
 
 @bp.app_template_global()
 def scan_note(scan, zone: str) -> str:
-    """For the scan log (manage_scans.html): a refused scan's stored detail in words."""
-    return verdicts.scan_note(scan, zone)
+    """For the scan log (manage_scans.html): a refused scan's stored detail in words, as staff were told it."""
+    if scan.result == ScanResult.OK or not scan.detail:
+        return ""
+    return verdicts.scan_note(scan, zone, movements.named_by(db.session, scan))
 
 
 @bp.get("/<any(people, sessions):kind>.csv")

@@ -192,8 +192,8 @@ def _replay(session: Session, event: Event, nonce: str) -> ScanOutcome | None:
     scan = session.get(Scan, scan_id)
     checkin = scan.checkin
     ok = scan.result == ScanResult.OK
-    outcome = ScanOutcome(
-        scan.result, "", scan, checkin if ok else None, None if ok else checkin, scan.registration, replayed=True
+    outcome = ScanOutcome(  # a refusal names what it named then, even if recorded after all since
+        scan.result, "", scan, checkin if ok else None, None if ok else movements.named_by(session, scan), scan.registration, replayed=True
     )
     outcome.message = message_for(event, outcome, scan.detail)
     return outcome
@@ -278,11 +278,26 @@ def check_in_registration(
 # Corrections.
 
 
-def undo_checkin(session: Session, checkin: CheckIn, *, user=None, device: ScannerDevice | None = None, reason: str = "", now: datetime | None = None) -> None:
-    """Take back a mistaken check-in. A device may undo only its own, within UNDO_MINUTES; organizers (user, no device) any."""
+def _undone_already(session: Session, checkin: CheckIn) -> RuleViolation:
+    exit_ = checkin.direction == Direction.OUT
+    if movements.last_change(session, checkin) == ChangeAction.DUPLICATE:
+        if exit_:
+            return RuleViolation(_("Nothing to undo: an earlier scan of this exit synced later and counts instead. Ask an organizer to correct it."))
+        return RuleViolation(_("Nothing to undo: an earlier scan of this entry synced later and counts instead. Ask an organizer to correct it."))
+    return RuleViolation(_("This exit was already undone.") if exit_ else _("This check-in was already undone."))
+
+
+def undo_checkin(session: Session, checkin: CheckIn, *, user=None, device: ScannerDevice | None = None, reason: str = "",
+                 now: datetime | None = None) -> CheckIn:
+    """Take back a mistaken check-in. A device may undo only its own, within UNDO_MINUTES; organizers (user, no device) any.
+
+    One set aside whose scan was recorded again as a later movement (movements.recorded_again) is that movement now:
+    it is the one undone. Returns the check-in undone."""
     now = now or utcnow()
     if checkin.undone_at is not None:
-        raise RuleViolation(_("This check-in was already undone."))
+        checkin = movements.recorded_again(session, checkin) or checkin
+    if checkin.undone_at is not None:
+        raise _undone_already(session, checkin)
     if device is not None:
         if checkin.device_id != device.id:
             raise RuleViolation(_("Only the device that recorded this check-in can undo it. Ask an organizer."))
@@ -297,6 +312,7 @@ def undo_checkin(session: Session, checkin: CheckIn, *, user=None, device: Scann
     session.add(CheckInChange(event_id=checkin.event_id, checkin=checkin, action=ChangeAction.UNDO, reason=(reason or "").strip(),
                               user_id=user.id if user else None, device_id=device.id if device else None, at=now))
     session.flush()
+    return checkin
 
 
 def restore_checkin(session: Session, checkin: CheckIn, *, user, reason: str = "", now: datetime | None = None) -> None:
@@ -304,6 +320,8 @@ def restore_checkin(session: Session, checkin: CheckIn, *, user, reason: str = "
     now = now or utcnow()
     if checkin.undone_at is None:
         raise RuleViolation(_("This check-in is not undone."))
+    if movements.recorded_again(session, checkin) is not None:  # it counts as that movement: restoring this would count it twice
+        raise RuleViolation(_("This scan was recorded again after the earlier movements and counts there; restoring this one would count it twice."))
     event = checkin.checkpoint.event
     slot, refusal = _slot(session, event, checkin.checkpoint, checkin.ticket, checkin.direction, checkin.at, f"restored-{checkin.id}")
     taken = refusal is not None or session.scalar(

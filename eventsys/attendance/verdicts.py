@@ -140,11 +140,11 @@ def _not_inside_message(detail: str, zone: str, previous: Admission | None, now:
     return _("Not inside: left at %(time)s (%(gate)s), and has not entered since.", time=time, gate=previous.checkpoint_name)
 
 
-def scan_note(scan: Scan, zone: str) -> str:
-    """The scan log's line under a refused scan: its stored detail as the message staff saw, in the reader's language."""
+def scan_note(scan: Scan, zone: str, checkin=None) -> str:
+    """The scan log's line under a refused scan: its stored detail as the message staff saw, in the reader's language.
+    `checkin`: the admission the refusal named (movements.named_by: not the scan's check-in once it was recorded after all)."""
     if scan.result == ScanResult.OK or not scan.detail:
         return ""
-    checkin = scan.checkin  # for a refusal: the earlier admission that refused it
     previous = None if checkin is None else Admission(checkin.id, checkin.at, checkin.checkpoint_id, checkin.checkpoint.name, checkin.direction)
     return verdict_message(scan.result, scan.detail, zone, previous=previous, now=scan.scanned_at)
 

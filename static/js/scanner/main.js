@@ -157,8 +157,8 @@ function show(verdict) {
 
 const undo = makeUndo(api, ui, strings, {
   minutes: () => (state.data && state.data.undo_minutes) || 5,
-  async onUndone(id) {
-    await remember({ key: `${slug}:u:${id}`, kind: "undone", checkin_id: id });
+  async onUndone(id, undoneId) {
+    for (const checkinId of new Set([id, undoneId])) await remember({ key: `${slug}:u:${checkinId}`, kind: "undone", checkin_id: checkinId });
     state.lastRead = { key: "", at: 0 }; // scanned again at once after an undo: a new arrival
     show({ result: "undone", title: strings.undone, note: "" });
   },
@@ -168,7 +168,8 @@ async function showServerVerdict(reply) {
   const entry = reply.attendee && state.index ? state.index.byRegistration.get(reply.attendee.registration_id) : null;
   if (reply.result === "ok" && reply.checkin && entry) await rememberCheckin(reply.checkin, entry.ticket_id);
   const offer = reply.result === "ok" && reply.checkin && !state.kiosk && !reply.replayed;
-  const title = reply.result === "ok" && reply.checkin && reply.checkin.direction === "out" ? strings.out : undefined;
+  let title = reply.result === "ok" && reply.checkin && reply.checkin.direction === "out" ? strings.out : undefined;
+  if (reply.result === "not_allowed_here" && !reply.attendee) title = strings.other_event_title; // no one of this event: another event's ticket
   show({ result: reply.result, title, attendee: reply.attendee, note: reply.message, undo: offer });
   if (offer) undo.offer(reply.checkin.id);
 }

@@ -57,7 +57,7 @@ export async function judgeOffline(state, scan, checkpoint, entry, libraryUrl) {
 export function offlineShown(verdict, scan, index, strings, formatWhen) {
   const { nonce } = scan;
   if (verdict.result === null) return { result: "error", title: strings.no_data, note: strings.checked_offline, nonce };
-  if (verdict.otherEvent) return { result: verdict.result, note: strings.other_event, nonce };
+  if (verdict.otherEvent) return { result: verdict.result, title: strings.other_event_title, note: strings.other_event, nonce };
   if (verdict.result === "unverified") return { result: "unverified", title: strings.unverified, note: strings.check_when_online, nonce };
   const { entry, previous } = verdict;
   let note = strings.checked_offline;

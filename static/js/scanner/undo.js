@@ -4,7 +4,7 @@
 
 import { NetworkError, errorMessage } from "./net.js";
 
-// hooks: {minutes() (the window, from the synced data), onUndone(checkinId) after the server took it back}
+// hooks: {minutes() (the window, from the synced data), onUndone(checkinId, undoneId) after the server took back undoneId}
 export function makeUndo(api, ui, strings, hooks) {
   let checkinId = null;
   let timer = null;
@@ -36,7 +36,7 @@ export function makeUndo(api, ui, strings, hooks) {
         if (reply.ok) {
           checkinId = null;
           clearTimeout(timer);
-          await hooks.onUndone(id);
+          await hooks.onUndone(id, (reply.data && reply.data.checkin_id) || id); // another id: the scan's movement recorded again later
           return;
         }
         ui.notice(errorMessage(reply, strings.undo_failed));
