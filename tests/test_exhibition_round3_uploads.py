@@ -1,5 +1,6 @@
 """Uploads, round 3: organizers edit stage videos, the upload widget sets a booth item's dimension and programme,
 and the same file uploaded twice to a booth (or the stage) is refused with the name of the item already there."""
+# ruff: noqa: F811  (the exhibit and signed_in fixtures are test_exhibition_uploads.py's, imported)
 import hashlib
 import re
 
@@ -12,24 +13,7 @@ from eventsys.extensions import db
 from tests.conftest import IsolatedClient
 from tests.exhibition_helpers import make_media
 from tests.helpers import csrf_token_of, field_errors, fresh, text, tr
-from tests.test_exhibition_uploads import (
-    build_exhibit,
-    client_maker,
-    count,
-    partial_files,
-    png_bytes,
-    stored_files,
-)
-
-
-@pytest.fixture
-def exhibit(app, make_event, make_organization, make_user):
-    return build_exhibit(app, make_event, make_organization, make_user)
-
-
-@pytest.fixture
-def signed_in(app):
-    return client_maker(app)
+from tests.test_exhibition_uploads import count, exhibit, partial_files, png_bytes, signed_in, stored_files  # noqa: F401
 
 
 def programme_of(booth, title="PSC 119") -> QuickWin:
