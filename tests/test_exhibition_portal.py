@@ -250,6 +250,10 @@ def test_a_video_link_is_pending_straight_away(app, exhibit, signed_in):
         refused = client.post(url, data={"title": "Jahat", "url": bad})
         assert refused.status_code == 400 and field_errors(refused, "url"), bad
     assert len(list(fresh().scalars(select(MediaItem)))) == 2
+    again = client.post(url, data={"title": "Profil lagi", "url": "https://www.youtube.com/watch?v=abc123"})
+    assert again.status_code == 400
+    assert tr(app, "This link is already in your booth as “%(title)s”.", title="Profil Kota Cirebon") in field_errors(again, "url")
+    assert len(list(fresh().scalars(select(MediaItem)))) == 2
 
 
 def test_the_stage_page_is_for_organizers(exhibit, signed_in):
