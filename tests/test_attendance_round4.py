@@ -109,6 +109,18 @@ def test_undo_of_a_scan_set_aside_says_the_earlier_scan_counts_instead(client, a
 # 2. The person page and the change log of such scans.
 
 
+def test_the_person_page_shows_a_duplicate_set_aside_without_a_restore_that_would_count_it_twice(client, app, organizer_web, fransiska):
+    event, door, registration, code, d_secret, b_secret, now = fransiska
+    exit_b = online(client, event, b_secret, door, code, "out")
+    sync(client, event, d_secret, door, code, [("out", now - timedelta(minutes=3))])  # D's earlier exit counts instead
+    web, _event = organizer_web
+    page = unescape(text(web.get(f"/manage/{event.slug}/checkin/people/{registration.id}")))
+    row = page[page.index(f'data-checkin-id="{exit_b["checkin"]["id"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-testid="set-aside-duplicate"' in row and tr(app, "an earlier scan synced later counts instead") in row
+    assert 'data-testid="restore-form"' not in row and tr(app, "undone") not in row
+
+
 def test_the_person_page_shows_a_scan_recorded_again_once_and_logs_what_happened(client, app, organizer, organizer_web, fransiska):
     event, door, registration, code, d_secret, b_secret, now = fransiska
     exit_b = online(client, event, b_secret, door, code, "out")

@@ -94,10 +94,15 @@ def sync_conflict_count(session: Session, event: Event) -> SyncConflicts:
     return SyncConflicts(elsewhere=total - later - duplicates, duplicates=duplicates, later=later)
 
 
-def recorded_again(session: Session, checkins: list[CheckIn]) -> dict[int, CheckIn]:
-    """The person's movements set aside whose scans were recorded again as later movements: id → the movement it is now."""
-    moved = {c.id: movements.recorded_again(session, c) for c in checkins if c.undone_at is not None}
-    return {checkin_id: became for checkin_id, became in moved.items() if became is not None}
+def set_aside(session: Session, checkins: list[CheckIn]) -> dict[int, CheckIn | None]:
+    """The person's movements set aside by a late-synced earlier scan: id → the later movement its scan was recorded
+    again as, or None while the earlier scan counts instead. Neither is offered a Restore: it would count twice."""
+    aside: dict[int, CheckIn | None] = {}
+    for checkin in (c for c in checkins if c.undone_at is not None):
+        became = movements.recorded_again(session, checkin)
+        if became is not None or movements.last_change(session, checkin) == ChangeAction.DUPLICATE:
+            aside[checkin.id] = became
+    return aside
 
 
 def scan_count(session: Session, event: Event) -> int:

@@ -334,7 +334,7 @@ def _person_page(registration, *, manual_form=None, undo_form=None):
         manual_form=manual_form or _manual_form(),
         undo_form=undo_form or UndoForm(formdata=None),
         restore_form=RestoreForm(formdata=None),
-        moved=checkin_admin.recorded_again(db.session, checkins),
+        moved=checkin_admin.set_aside(db.session, checkins),
     )
 
 
