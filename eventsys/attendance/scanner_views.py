@@ -114,6 +114,7 @@ def scanner_strings() -> dict[str, str]:
         "by_signature": _("Valid ticket, not yet in this device's list: checked by its signature."),
         "checked_offline": _("Checked on this device (offline); it will be sent when the network is back."),
         "undone": _("Check-in undone."),
+        "exit_undone": _("Exit undone."),
         "undo_failed": _("Could not undo"),
         "device_revoked": _("This scanner was revoked by the organizer. Ask for a new pairing link."),
         "no_data": _("Connect to the network once so that this scanner can load the guest list."),

@@ -371,6 +371,8 @@ def test_offline_another_events_ticket_and_a_desk_code_newer_than_the_list_are_s
     enter(tickets.token_for(azis.ticket))
     expect(title).to_have_text(tr(app, "Exit recorded"))
     expect(undo).to_have_text(tr(app, "Undo this exit"))
+    undo.click()
+    expect(title).to_have_text(tr(app, "Exit undone."))  # not "Check-in undone."
     page.click("[data-testid=direction-in]")
 
     fresh()  # a new transaction: the page's requests wrote since this test last read

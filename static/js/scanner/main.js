@@ -160,7 +160,7 @@ const undo = makeUndo(api, ui, strings, {
   async onUndone(id, undoneId) {
     for (const checkinId of new Set([id, undoneId])) await remember({ key: `${slug}:u:${checkinId}`, kind: "undone", checkin_id: checkinId });
     state.lastRead = { key: "", at: 0 }; // scanned again at once after an undo: a new arrival
-    show({ result: "undone", title: strings.undone, note: "" });
+    show({ result: "undone", title: ui.undoneTitle(), note: "" });
   },
 });
 

@@ -18,6 +18,7 @@ export function colourFor(result) {
 // page: {zone, abbreviation}: the event's zone and its name as the server writes it (WIB, WITA, WIT).
 export function makeUi(strings, page) {
   let zone = page.zone || "UTC";
+  let undoesExit = false; // the Undo on the screen takes back an exit
   let timeFormat = null;
   let dateFormat = null;
 
@@ -117,8 +118,12 @@ export function makeUi(strings, page) {
       category.style.backgroundColor = person && person.category ? person.category.color : "";
       setText("result-note", verdict.note || "");
       $("undo").hidden = !verdict.undo;
-      $("undo").textContent = verdict.title === strings.out ? strings.undo_exit : strings.undo_checkin; // an exit's Undo undoes the exit
+      undoesExit = verdict.title === strings.out;
+      $("undo").textContent = undoesExit ? strings.undo_exit : strings.undo_checkin; // an exit's Undo undoes the exit
       panel.scrollIntoView({ block: "nearest" });
+    },
+    undoneTitle() {
+      return undoesExit ? strings.exit_undone : strings.undone;
     },
     resetResult() {
       const panel = $("result");
