@@ -250,10 +250,14 @@ def test_a_video_link_is_pending_straight_away(app, exhibit, signed_in):
         refused = client.post(url, data={"title": "Jahat", "url": bad})
         assert refused.status_code == 400 and field_errors(refused, "url"), bad
     assert len(list(fresh().scalars(select(MediaItem)))) == 2
-    again = client.post(url, data={"title": "Profil lagi", "url": "https://www.youtube.com/watch?v=abc123"})
-    assert again.status_code == 400
-    assert tr(app, "This link is already in your booth as “%(title)s”.", title="Profil Kota Cirebon") in field_errors(again, "url")
+    for same in ("https://www.youtube.com/watch?v=abc123", "https://youtu.be/abc123", "https://WWW.YOUTUBE.COM/watch?v=abc123&t=5s",
+                 "https://m.youtube.com/watch?feature=share&v=abc123", "https://www.youtube.com/embed/abc123"):
+        again = client.post(url, data={"title": "Profil lagi", "url": same})
+        assert again.status_code == 400, same
+        assert tr(app, "This link is already in your booth as “%(title)s”.", title="Profil Kota Cirebon") in field_errors(again, "url")
+    assert client.post(url, data={"title": "Vimeo lagi", "url": "https://player.vimeo.com/video/12345"}).status_code == 400
     assert len(list(fresh().scalars(select(MediaItem)))) == 2
+    assert client.post(url, data={"title": "Video lain", "url": "https://youtu.be/abc124"}).status_code == 302  # another video
 
 
 def test_the_stage_page_is_for_organizers(exhibit, signed_in):

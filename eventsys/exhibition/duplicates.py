@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from eventsys.core.rules import RuleViolation
-from eventsys.exhibition.models import MediaItem, MediaState
+from eventsys.exhibition.models import MediaItem, MediaKind, MediaState
 
 # An item in these states does not stop the same file from coming again.
 RETRY_STATES = (MediaState.REJECTED, MediaState.FAILED)
@@ -89,3 +90,31 @@ def same_files(items: list[MediaItem]) -> dict[int, MediaItem]:
         for key in keys:
             first.setdefault(key, earlier or item)
     return found
+
+
+def video_identity(address: str) -> str:
+    """What a video link points at: YouTube's and Vimeo's video id whatever the address's form (youtu.be, www., a start
+    time), otherwise the address without its scheme, fragment or the host's case."""
+    parts = urlsplit(address.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    path = parts.path.rstrip("/")
+    if host == "youtu.be" and path:
+        return "youtube:" + path.strip("/").split("/")[0]
+    if host.endswith("youtube.com"):
+        video = parse_qs(parts.query).get("v", [""])[0] or next(
+            (path.split("/")[2] for prefix in ("/embed/", "/shorts/", "/live/") if path.startswith(prefix) and path.count("/") >= 2), "")
+        if video:
+            return "youtube:" + video
+    if host.endswith("vimeo.com"):
+        number = next((segment for segment in path.split("/") if segment.isdigit()), "")
+        if number:
+            return "vimeo:" + number
+    return host + path + ("?" + parts.query if parts.query else "")
+
+
+def same_link(session: Session, booth_id: int, address: str) -> str | None:
+    """The title of an item of the booth linking to the same video (not a rejected one), or None."""
+    wanted = video_identity(address)
+    links = session.execute(select(MediaItem.title, MediaItem.external_url).where(
+        MediaItem.booth_id == booth_id, MediaItem.kind == MediaKind.LINK, MediaItem.state.not_in(RETRY_STATES)).order_by(MediaItem.id))
+    return next((title for title, url in links if url and video_identity(url) == wanted), None)

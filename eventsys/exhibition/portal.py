@@ -21,8 +21,7 @@ from eventsys.core.security import MAX_ID
 from eventsys.core.storage import Storage
 from eventsys.events.dimensions import Dimension
 from eventsys.events.models import Event
-from eventsys.exhibition import services
-from eventsys.exhibition.duplicates import RETRY_STATES
+from eventsys.exhibition import duplicates, services
 from eventsys.exhibition.models import Booth, BoothDimension, Exhibition, MediaItem, MediaKind, MediaState, QuickWin
 from eventsys.exhibition.services import check_version, fingerprint, lock_for_edit
 
@@ -342,8 +341,7 @@ def add_link(session: Session, user, booth: Booth, *, title: str, url: str, desc
         raise RuleViolation(_("Enter the address of the video, e.g. https://www.youtube.com/watch?v=…"), "url")
     if urlsplit(address).scheme.lower() != "https" and not _known_video_host(address):
         raise RuleViolation(_("Use an https:// address for the video so visitors' browsers can open it safely."), "url")
-    same = session.scalar(select(MediaItem.title).where(MediaItem.booth_id == booth.id, MediaItem.kind == MediaKind.LINK,
-                                                        MediaItem.external_url == address, MediaItem.state.not_in(RETRY_STATES)))
+    same = duplicates.same_link(session, booth.id, address)
     if same is not None:  # like the same file uploaded twice: the hall would list the video twice
         raise RuleViolation(_("This link is already in your booth as “%(title)s”.", title=same), "url")
     item = MediaItem(event_id=booth.event_id, booth_id=booth.id, kind=MediaKind.LINK, state=MediaState.PENDING,
