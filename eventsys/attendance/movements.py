@@ -190,9 +190,14 @@ def recorded_again(session: Session, checkin: CheckIn) -> CheckIn | None:
         return None
     scan = scan_of(session, checkin)
     became = scan.checkin if scan is not None else None
-    if became is None or became.id == checkin.id or became.at != scan.scanned_at or became.direction != scan.direction:
+    if became is None or became.id == checkin.id or not _made_by(scan, became):
         return None
     return became
+
+
+def _made_by(scan: Scan, checkin: CheckIn) -> bool:
+    """Whether `checkin` is the scan's own movement (its time and direction), not an earlier one it names (as `_REDECIDED`)."""
+    return checkin.at == scan.scanned_at and checkin.direction == scan.direction
 
 
 def last_change(session: Session, checkin: CheckIn) -> ChangeAction | None:
@@ -206,7 +211,7 @@ def named_by(session: Session, scan: Scan) -> CheckIn | None:
     the scan was recorded after all since: then it names what it became, and the one named is the latest movement
     of that kind before the scan that was in force when it was decided."""
     checkin = scan.checkin
-    if scan.result == ScanResult.OK or checkin is None or checkin.at != scan.scanned_at or checkin.direction != scan.direction:
+    if scan.result == ScanResult.OK or checkin is None or not _made_by(scan, checkin):
         return checkin
     return session.scalar(
         select(CheckIn).where(

@@ -188,7 +188,7 @@ def _booth_page(booth, form, invite_form, link=None, status=200, conflict=False)
     return _page("manage_booth.html", status=status, booth=booth, form=form, invite_form=invite_form, link=link, conflict=conflict,
                  exhibitors=setup.exhibitors_of(db.session, booth), invitations=setup.open_invitations_of(db.session, booth),
                  media_count=setup.media_counts(db.session, g.event).get(booth.id, 0), delete_form=TickToConfirmForm(formdata=None),
-                 losses=setup.losses_text(votes, messages), losses_shown=f"{votes}:{messages}")
+                 losses=setup.losses_text(votes, messages), losses_shown=setup.shown_losses(votes, messages))
 
 
 def _booth_form(booth, submitted: bool = False) -> BoothEditForm:

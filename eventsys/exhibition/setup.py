@@ -270,6 +270,11 @@ def delete_booth(session: Session, booth: Booth, shown: str | None = None) -> tu
     return votes, messages
 
 
+def shown_losses(votes: int, messages: int) -> str:
+    """The counts the delete form states, sent back with it as `shown` (read by `_more_than`)."""
+    return f"{votes}:{messages}"
+
+
 def _more_than(shown: str, votes: int, messages: int) -> bool:
     """True when there are more votes or messages now than the form stated (an unreadable statement counts as none)."""
     parts = shown.split(":")
